@@ -1,0 +1,43 @@
+# Thin wrappers around the kit's commands. Everything runs inside .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PRESET ?= laptop
+UNIT   ?= all
+
+.PHONY: venv kernel lab test test-fast run release bench doctor nbval clean
+
+venv: $(VENV)/.installed
+
+# Re-installs whenever the dependencies change. constraints.txt pins the tested versions.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	touch $@
+
+kernel: venv
+	$(BIN)/python -m ipykernel install --user --name metarl-course --display-name "Python (metarl-course)"
+
+lab: venv kernel
+	$(BIN)/jupyter lab notebooks/
+
+test: venv
+	$(BIN)/python -m pytest
+
+test-fast: venv
+	$(BIN)/python -m pytest -m "not slow"
+
+run: venv
+	$(BIN)/metarl-course run $(UNIT) --preset $(PRESET)
+
+release: venv
+	$(BIN)/metarl-course release
+
+doctor: venv
+	$(BIN)/metarl-course doctor
+
+nbval: venv
+	METARL_PRESET=ci $(BIN)/python -m pytest --nbval-lax solutions/
+
+clean:
+	rm -rf build .pytest_cache

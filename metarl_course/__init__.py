@@ -1,0 +1,18 @@
+"""metarl-course: a meta-reinforcement-learning course kit.
+
+The notebooks import from this package: environments with task distributions
+(``metarl_course.envs``), the evaluation protocol (``evaluation``), reference
+implementations of each algorithm, and the graded checks (``checks``).
+"""
+
+import os
+import sys
+
+# MuJoCo renders off-screen through EGL when there is no display (GPU, or Mesa on a CPU).
+if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+    os.environ.setdefault("MUJOCO_GL", "egl")
+
+from metarl_course.session import start_unit  # noqa: E402
+
+__version__ = "0.1.0"
+__all__ = ["start_unit", "__version__"]

@@ -1,0 +1,103 @@
+"""``metarl-course bench``: reproduce a published table or figure, as JSON and a PNG.
+
+Each unit registers its benchmarks with ``@register``. A benchmark is a function
+``fn(preset, seeds) -> (rows, figure)``: ``rows`` is a list of dicts
+``{"method", <setting columns>..., "mean", "stderr", "n"}`` and ``figure`` a matplotlib
+figure (or None). ``run_benchmark`` adds what makes a number trustworthy (preset, seeds,
+commit, machine, wall time) and writes ``FILE.json`` and ``FILE.png``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+# Modules that register benchmarks when imported; each unit adds its own.
+BENCHMARK_MODULES = ["metarl_course.nav_bench"]
+
+Rows = list[dict]
+BenchFn = Callable[[str, list[int]], tuple[Rows, object]]
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    fn: BenchFn
+    description: str
+    default_seeds: tuple[int, ...]
+
+
+_REGISTRY: dict[str, Benchmark] = {}
+
+
+def register(name: str, description: str, default_seeds: tuple[int, ...] = (0, 1, 2)) -> Callable[[BenchFn], BenchFn]:
+    def decorate(fn: BenchFn) -> BenchFn:
+        _REGISTRY[name] = Benchmark(name, fn, description, default_seeds)
+        return fn
+    return decorate
+
+
+def registry() -> dict[str, Benchmark]:
+    for module in BENCHMARK_MODULES:
+        importlib.import_module(module)
+    return dict(sorted(_REGISTRY.items()))
+
+
+def git_commit(root: Path | None = None) -> str:
+    root = root or Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True).stdout.strip()
+        return commit + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def describe_machine() -> str:
+    from metarl_course.device import describe_device
+
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores, {describe_device()}, python {platform.python_version()}"
+
+
+REQUIRED_ROW_KEYS = ("method", "mean", "stderr", "n")
+
+
+def run_benchmark(name: str, preset: str, out: Path, seeds: list[int] | None = None) -> dict:
+    """Run benchmark ``name`` at ``preset``; write ``out`` (JSON) and the PNG beside it."""
+    benchmarks = registry()
+    if name not in benchmarks:
+        raise SystemExit(f"no benchmark {name!r}; available: {', '.join(benchmarks)}")
+    bench = benchmarks[name]
+    seeds = list(bench.default_seeds if seeds is None else seeds)
+    start = time.perf_counter()
+    rows, figure = bench.fn(preset, seeds)
+    wall = time.perf_counter() - start
+    for row in rows:
+        missing = [k for k in REQUIRED_ROW_KEYS if k not in row]
+        if missing:
+            raise ValueError(f"benchmark {name} produced a row without {missing}: {row}")
+    result = {
+        "name": name,
+        "description": bench.description,
+        "preset": preset,
+        "commit": git_commit(),
+        "machine": describe_machine(),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "seeds": seeds,
+        "wall_seconds": round(wall, 3),
+        "rows": rows,
+    }
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    if figure is not None:
+        figure.savefig(out.with_suffix(".png"), dpi=120, bbox_inches="tight")
+    return result
