@@ -9,6 +9,7 @@ is reproducible from the committed files alone.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import shutil
@@ -106,6 +107,24 @@ def release(units: list[str] | None = None, root: Path = REPO_ROOT, out_dir: Pat
 
 
 # -- executing notebooks headless ------------------------------------------------------
+INLINE_PLOTS = "module://matplotlib_inline.backend_inline"
+
+
+@contextlib.contextmanager
+def kernel_environment(**variables: str):
+    """Set environment variables for the kernels started inside the block, then restore them."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 @dataclass
 class RunResult:
     unit: str
@@ -123,19 +142,13 @@ def run_notebook(notebook: Path, preset: str, out_dir: Path, timeout: int = 1800
 
     nb = nbformat.read(notebook, as_version=4)
     out_dir.mkdir(parents=True, exist_ok=True)
-    env_backup = os.environ.get("METARL_PRESET")
-    os.environ["METARL_PRESET"] = preset
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}})
     start, error = time.perf_counter(), None
     try:
-        client.execute()
+        with kernel_environment(METARL_PRESET=preset, MPLBACKEND=INLINE_PLOTS):
+            client.execute()
     except CellExecutionError as exc:
         error = str(exc)
-    finally:
-        if env_backup is None:
-            os.environ.pop("METARL_PRESET", None)
-        else:
-            os.environ["METARL_PRESET"] = env_backup
     seconds = time.perf_counter() - start
     executed = out_dir / notebook.name
     nbformat.write(nb, executed)
@@ -179,7 +192,7 @@ def grade(unit: str, submissions: Path, out: Path, root: Path = REPO_ROOT) -> Gr
         _generate(course, unit, root)
         for student in students:
             shutil.copytree(submissions / student / unit, course / "submitted" / student / unit)
-        env = {**os.environ, "METARL_PRESET": "ci", "MPLBACKEND": "agg"}
+        env = {**os.environ, "METARL_PRESET": "ci", "MPLBACKEND": INLINE_PLOTS}
         log = _nbgrader(course, "autograde", unit, "--create", "--force", env=env)
         report = _read_gradebook(Gradebook(f"sqlite:///{course / 'gradebook.db'}"), unit, students)
         out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,63 @@
+"""The benchmark registry, its JSON contract, and the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from metarl_course import bench, cli
+
+
+def test_nav_protocol_writes_the_contracted_json_and_png(tmp_path):
+    out = tmp_path / "nav.json"
+    result = bench.run_benchmark("nav-protocol", "ci", out, seeds=[0, 1])
+    saved = json.loads(out.read_text())
+    assert saved == result
+    for key in ("name", "preset", "commit", "machine", "seeds", "wall_seconds", "rows"):
+        assert key in saved
+    assert saved["preset"] == "ci" and saved["seeds"] == [0, 1] and saved["wall_seconds"] > 0
+    assert out.with_suffix(".png").stat().st_size > 5000
+    rows = {(r["task"], r["method"], r["episode"]): r for r in saved["rows"]}
+    for row in saved["rows"]:
+        assert {"method", "mean", "stderr", "n"} <= set(row)
+    dense = lambda m, k: rows[("navigation-dense", m, k)]["mean"]  # noqa: E731
+    assert dense("oracle", 1) > dense("probe-then-go", 1) > dense("stay", 1) > dense("random", 1)
+    assert dense("probe-then-go", 2) == pytest.approx(dense("oracle", 2))
+    sparse = lambda m, k: rows[("navigation-sparse", m, k)]["mean"]  # noqa: E731
+    assert sparse("search-then-go", 3) > sparse("search-then-go", 1) > sparse("random", 1)
+
+
+def test_unknown_benchmark_is_a_clear_error(tmp_path):
+    with pytest.raises(SystemExit, match="no benchmark 'nope'; available: nav-protocol"):
+        bench.run_benchmark("nope", "ci", tmp_path / "x.json")
+
+
+def test_benchmark_rows_must_carry_mean_stderr_n(tmp_path, monkeypatch):
+    bench.register("broken-for-test", "a benchmark that forgets stderr")(lambda preset, seeds: ([{"method": "x", "mean": 1}], None))
+    with pytest.raises(ValueError, match="without"):
+        bench.run_benchmark("broken-for-test", "ci", tmp_path / "b.json")
+    bench._REGISTRY.pop("broken-for-test")
+
+
+def test_cli_help_lists_the_subcommands():
+    out = subprocess.run([sys.executable, "-m", "metarl_course.cli", "--help"], capture_output=True, text=True, check=True).stdout
+    for command in ("doctor", "run", "release", "grade", "bench"):
+        assert command in out
+
+
+def test_cli_resolves_units_by_number():
+    from metarl_course import pipeline
+
+    assert pipeline.resolve_units("00") == ["00_meta_rl_problem"]
+    with pytest.raises(SystemExit, match="no unit"):
+        pipeline.resolve_units("42")
+    assert cli.build_parser().parse_args(["run", "00", "--preset", "ci"]).unit == "00"
+
+
+def test_doctor_reports_rendering_and_versions(capsys):
+    assert cli.main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "torch" in out and "rendering ok" in out and "all good" in out

@@ -1,0 +1,41 @@
+import pytest
+
+from metarl_course import presets
+
+
+def test_default_is_laptop_and_env_selects():
+    assert presets.preset_name({}) == "laptop"
+    assert presets.preset_name({"METARL_PRESET": "paper"}) == "paper"
+    assert presets.preset_name({"METARL_PRESET": " CI "}) == "ci"
+
+
+def test_nbgrader_forces_ci_whatever_else_is_set():
+    assert presets.preset_name({"METARL_PRESET": "paper", "NBGRADER_EXECUTION": "autograde"}) == "ci"
+    assert presets.preset_name({"NBGRADER_EXECUTION": "validate"}) == "ci"
+
+
+def test_unknown_preset_is_a_clear_error():
+    with pytest.raises(ValueError, match="choose one of ci, laptop, paper"):
+        presets.preset_name({"METARL_PRESET": "fast"})
+    with pytest.raises(KeyError, match="no budgets"):
+        presets.get_budget("99_nothing", "ci")
+
+
+def test_every_preset_defines_the_same_budgets():
+    sections = {name: {unit: set(b) for unit, b in p.items()} for name, p in presets.PRESETS.items()}
+    assert set(sections) == set(presets.PRESET_NAMES)
+    assert sections["ci"] == sections["laptop"] == sections["paper"]
+
+
+def test_budgets_grow_from_ci_to_paper():
+    for unit, ci in presets.PRESETS["ci"].items():
+        for key, value in ci.items():
+            assert value <= presets.PRESETS["laptop"][unit][key] <= presets.PRESETS["paper"][unit][key], (unit, key)
+
+
+def test_get_budget_reads_the_active_preset(monkeypatch):
+    monkeypatch.setenv("METARL_PRESET", "laptop")
+    budget = presets.get_budget("00_meta_rl_problem")
+    assert budget.preset == "laptop" and budget.n_test_tasks == presets.PRESETS["laptop"]["00_meta_rl_problem"]["n_test_tasks"]
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert presets.get_budget("00_meta_rl_problem").preset == "ci"

@@ -1,0 +1,40 @@
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from metarl_course.device import get_device
+from metarl_course.envs import Navigation2DEnv
+from metarl_course.seeding import seed_everything
+
+
+def _draw(env):
+    return (random.random(), float(np.random.rand()), float(torch.rand(1)), tuple(env.action_space.sample()))
+
+
+def test_seed_everything_repeats_every_source_of_randomness():
+    env = Navigation2DEnv()
+    rng_a = seed_everything(3, env)
+    first = _draw(env), rng_a.random()
+    rng_b = seed_everything(3, env)
+    assert (_draw(env), rng_b.random()) == first
+    seed_everything(4, env)
+    assert _draw(env) != first[0]
+
+
+def test_device_is_cpu_without_a_gpu_and_says_why(capsys, monkeypatch):
+    monkeypatch.delenv("METARL_DEVICE", raising=False)
+    device = get_device(verbose=True)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert device.type == expected
+    assert capsys.readouterr().out.startswith(f"device: {expected}")
+
+
+def test_device_override(monkeypatch):
+    monkeypatch.setenv("METARL_DEVICE", "cpu")
+    assert get_device().type == "cpu"
+    if not torch.cuda.is_available():
+        monkeypatch.setenv("METARL_DEVICE", "cuda")
+        with pytest.raises(RuntimeError, match="no CUDA GPU"):
+            get_device()
