@@ -19,7 +19,7 @@ kernel: venv
 	$(BIN)/python -m ipykernel install --user --name metarl-course --display-name "Python (metarl-course)"
 
 lab: venv kernel
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
 
 test: venv
 	$(BIN)/python -m pytest

@@ -24,10 +24,14 @@ def _oracle_returns(env, tasks, n_episodes: int) -> np.ndarray:
 
 
 def _agents(kind: str, seed: int) -> dict:
+    agent_seeds = np.random.default_rng(seed)  # a different random agent on every task
+
+    def make_random() -> nav_agents.RandomAgent:
+        return nav_agents.RandomAgent(int(agent_seeds.integers(2**31)))
+
     if kind == "dense":
-        return {"random": lambda: nav_agents.RandomAgent(seed), "stay": nav_agents.StayAgent,
-                "probe-then-go": nav_agents.ProbeThenGoAgent}
-    return {"random": lambda: nav_agents.RandomAgent(seed), "search-then-go": nav_agents.SearchThenGoAgent}
+        return {"random": make_random, "stay": nav_agents.StayAgent, "probe-then-go": nav_agents.ProbeThenGoAgent}
+    return {"random": make_random, "search-then-go": nav_agents.SearchThenGoAgent}
 
 
 ENVS = {
