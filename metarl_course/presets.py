@@ -28,14 +28,20 @@ PRESETS: Mapping[str, Mapping[str, Mapping[str, int | float]]] = MappingProxyTyp
         "ci": {
             "00_meta_rl_problem": {"n_train_tasks": 20, "n_test_tasks": 8, "n_adaptation_episodes": 3},
             "bench_nav_protocol": {"n_test_tasks": 20, "n_adaptation_episodes": 3, "n_seeds": 2},
+            "bench_bandit_baselines": {"n_cells": 1, "n_trials": 200},
+            "bench_mdp_baselines": {"n_cells": 1, "n_trials": 50},
         },
         "laptop": {
             "00_meta_rl_problem": {"n_train_tasks": 100, "n_test_tasks": 40, "n_adaptation_episodes": 5},
             "bench_nav_protocol": {"n_test_tasks": 200, "n_adaptation_episodes": 5, "n_seeds": 5},
+            "bench_bandit_baselines": {"n_cells": 9, "n_trials": 2000},
+            "bench_mdp_baselines": {"n_cells": 5, "n_trials": 1000},
         },
         "paper": {
             "00_meta_rl_problem": {"n_train_tasks": 100, "n_test_tasks": 40, "n_adaptation_episodes": 5},
             "bench_nav_protocol": {"n_test_tasks": 1000, "n_adaptation_episodes": 5, "n_seeds": 10},
+            "bench_bandit_baselines": {"n_cells": 9, "n_trials": 10000},
+            "bench_mdp_baselines": {"n_cells": 5, "n_trials": 5000},
         },
     }
 )

@@ -31,7 +31,7 @@ def test_nav_protocol_writes_the_contracted_json_and_png(tmp_path):
 
 
 def test_unknown_benchmark_is_a_clear_error(tmp_path):
-    with pytest.raises(SystemExit, match="no benchmark 'nope'; available: nav-protocol"):
+    with pytest.raises(SystemExit, match="no benchmark 'nope'; available: bandit-baselines, mdp-baselines, nav-protocol"):
         bench.run_benchmark("nope", "ci", tmp_path / "x.json")
 
 
@@ -61,3 +61,13 @@ def test_doctor_reports_rendering_and_versions(capsys):
     assert cli.main(["doctor"]) == 0
     out = capsys.readouterr().out
     assert "torch" in out and "rendering ok" in out and "all good" in out
+
+
+def test_rl2_baseline_benchmarks_at_ci_preset(tmp_path):
+    bandits = bench.run_benchmark("bandit-baselines", "ci", tmp_path / "b.json", seeds=[0])
+    by_method = {r["method"]: r for r in bandits["rows"]}
+    assert (by_method["random"]["k"], by_method["random"]["episodes"]) == (5, 10)
+    assert by_method["bayes_optimal"]["mean"] == pytest.approx(6.66, abs=0.001)
+    assert by_method["random"]["mean"] < by_method["ucb1"]["mean"] <= by_method["oracle"]["mean"]
+    mdp = {r["method"]: r for r in bench.run_benchmark("mdp-baselines", "ci", tmp_path / "m.json", seeds=[0])["rows"]}
+    assert mdp["random"]["mean"] < mdp["psrl"]["mean"] < mdp["oracle"]["mean"]

@@ -22,6 +22,8 @@ ENV_IDS = {
     ),
     # Bernoulli bandits, k = 5 arms by default (pass k=... to gymnasium.make).
     "metarl_course/BernoulliBandit-v0": ("metarl_course.envs.bandits:BernoulliBanditEnv", {}),
+    # RL²'s random tabular MDPs: |S| = 10, |A| = 5, T = 10, Dirichlet(1) transitions.
+    "metarl_course/TabularMDP-v0": ("metarl_course.envs.tabular_mdp:TabularMDPEnv", {}),
 }
 
 for _env_id, (_entry_point, _kwargs) in ENV_IDS.items():
