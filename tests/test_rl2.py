@@ -1,0 +1,57 @@
+"""RL² core pieces against hand-derived values, and a short learning run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from metarl_course.rl2 import (RL2Config, RL2Policy, collect_bandit_trials, evaluate_rl2_bandits, gae, ppo_clip_loss,
+                               rl2_inputs, train_rl2_bandits)
+
+
+def test_rl2_inputs_encode_previous_action_reward_done():
+    x = rl2_inputs(torch.zeros(2, 1), torch.tensor([-1, 2]), torch.tensor([0.0, 1.0]), torch.tensor([0.0, 1.0]), 3)
+    torch.testing.assert_close(x, torch.tensor([[0.0, 0, 0, 0, 0, 0], [0.0, 0, 0, 1, 1, 1]]))
+
+
+def test_gae_hand_computed():
+    # T = 2, one trial: r = (1, 2), V = (0.5, 1), gamma = 0.9, lambda = 0.5
+    # δ_1 = 2 - 1 = 1 ; δ_0 = 1 + 0.9 * 1 - 0.5 = 1.4 ; A_1 = 1 ; A_0 = 1.4 + 0.45 * 1 = 1.85
+    adv = gae(torch.tensor([[1.0], [2.0]]), torch.tensor([[0.5], [1.0]]), gamma=0.9, lam=0.5)
+    torch.testing.assert_close(adv, torch.tensor([[1.85], [1.0]]))
+    # lambda = 1: advantages are discounted returns minus values
+    adv = gae(torch.tensor([[1.0], [2.0]]), torch.tensor([[0.5], [1.0]]), gamma=0.9, lam=1.0)
+    torch.testing.assert_close(adv, torch.tensor([[1.0 + 0.9 * 2.0 - 0.5], [1.0]]))
+
+
+def test_ppo_clip_loss_hand_computed():
+    old = torch.zeros(3)
+    logp = torch.log(torch.tensor([1.5, 0.5, 1.05]))
+    adv = torch.tensor([1.0, -1.0, 2.0])
+    # ratios 1.5, 0.5, 1.05 with clip 0.1: min(1.5, 1.1)*1 = 1.1 ; min(-0.5, -0.9) = -0.9 ; 1.05*2 = 2.1
+    loss = ppo_clip_loss(logp, old, adv, clip=0.1)
+    assert loss.item() == pytest.approx(-(1.1 - 0.9 + 2.1) / 3, abs=1e-6)
+
+
+def test_hidden_state_is_kept_across_the_episodes_of_a_trial():
+    torch.manual_seed(0)
+    policy = RL2Policy(1 + 3 + 2, 3, hidden_size=16)
+    trials = collect_bandit_trials(policy, np.full((4, 3), 0.5), n=5, seed=0)
+    assert trials.inputs.shape == (5, 4, 6) and trials.rewards.shape == (5, 4)
+    # Re-running the GRU over the whole trial from one empty state reproduces every step's value:
+    _, values, _ = policy(trials.inputs, policy.initial_state(4))
+    torch.testing.assert_close(values, trials.values)
+    # ... and resetting the state at every step (forgetting) would not.
+    _, forgetful, _ = policy(trials.inputs.reshape(1, 20, 6), policy.initial_state(20))
+    assert not torch.allclose(forgetful.reshape(5, 4), trials.values)
+    assert torch.all(trials.inputs[1:, :, -1] == 1) and torch.all(trials.inputs[0, :, 1:] == 0)
+
+
+@pytest.mark.slow
+def test_rl2_learns_two_armed_bandits_beyond_random_play():
+    # k = 2, n = 10: random play earns 5.0, the Bayes optimum 6.0218.
+    policy, history = train_rl2_bandits(2, 10, RL2Config(hidden_size=32, trials_per_update=128, updates=60), seed=0)
+    totals = evaluate_rl2_bandits(policy, 2, 10, 4000, seed=1)
+    assert totals.mean() > 5.5, totals.mean()
+    assert np.mean(history.mean_total_reward[-10:]) > np.mean(history.mean_total_reward[:10])
