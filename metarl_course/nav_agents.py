@@ -124,7 +124,6 @@ class SearchThenGoAgent:
         return np.asarray(self.action_fn(observation, self._waypoint()), dtype=np.float32)
 
     def observe(self, observation, action, reward, next_observation, done) -> None:
+        # Until rewarded, the memory is the sweep angle: the next episode resumes the sweep there.
         if self.goal is None and reward > 0:
             self.goal = np.asarray(next_observation, dtype=np.float64)
-        if done and self.goal is None:
-            pass  # keep sweeping from where the last episode stopped: the memory is the angle
