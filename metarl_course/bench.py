@@ -77,6 +77,7 @@ def run_benchmark(name: str, preset: str, out: Path, seeds: list[int] | None = N
         raise SystemExit(f"no benchmark {name!r}; available: {', '.join(benchmarks)}")
     bench = benchmarks[name]
     seeds = list(bench.default_seeds if seeds is None else seeds)
+    commit = git_commit()  # the code as it was when the run started
     start = time.perf_counter()
     rows, figure = bench.fn(preset, seeds)
     wall = time.perf_counter() - start
@@ -88,7 +89,7 @@ def run_benchmark(name: str, preset: str, out: Path, seeds: list[int] | None = N
         "name": name,
         "description": bench.description,
         "preset": preset,
-        "commit": git_commit(),
+        "commit": commit,
         "machine": describe_machine(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seeds": seeds,
