@@ -30,18 +30,21 @@ PRESETS: Mapping[str, Mapping[str, Mapping[str, int | float]]] = MappingProxyTyp
             "bench_nav_protocol": {"n_test_tasks": 20, "n_adaptation_episodes": 3, "n_seeds": 2},
             "bench_bandit_baselines": {"n_cells": 1, "n_trials": 200},
             "bench_mdp_baselines": {"n_cells": 1, "n_trials": 50},
+            "bench_rl2_throughput": {"n_cells": 1, "n_timed_updates": 1},
         },
         "laptop": {
             "00_meta_rl_problem": {"n_train_tasks": 100, "n_test_tasks": 40, "n_adaptation_episodes": 5},
             "bench_nav_protocol": {"n_test_tasks": 200, "n_adaptation_episodes": 5, "n_seeds": 5},
             "bench_bandit_baselines": {"n_cells": 9, "n_trials": 2000},
             "bench_mdp_baselines": {"n_cells": 5, "n_trials": 1000},
+            "bench_rl2_throughput": {"n_cells": 2, "n_timed_updates": 2},
         },
         "paper": {
             "00_meta_rl_problem": {"n_train_tasks": 100, "n_test_tasks": 40, "n_adaptation_episodes": 5},
             "bench_nav_protocol": {"n_test_tasks": 1000, "n_adaptation_episodes": 5, "n_seeds": 10},
             "bench_bandit_baselines": {"n_cells": 9, "n_trials": 10000},
             "bench_mdp_baselines": {"n_cells": 5, "n_trials": 5000},
+            "bench_rl2_throughput": {"n_cells": 4, "n_timed_updates": 3},
         },
     }
 )

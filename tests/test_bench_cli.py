@@ -31,7 +31,7 @@ def test_nav_protocol_writes_the_contracted_json_and_png(tmp_path):
 
 
 def test_unknown_benchmark_is_a_clear_error(tmp_path):
-    with pytest.raises(SystemExit, match="no benchmark 'nope'; available: bandit-baselines, mdp-baselines, nav-protocol"):
+    with pytest.raises(SystemExit, match="no benchmark 'nope'; available: bandit-baselines, mdp-baselines, nav-protocol, rl2-throughput"):
         bench.run_benchmark("nope", "ci", tmp_path / "x.json")
 
 
@@ -71,3 +71,11 @@ def test_rl2_baseline_benchmarks_at_ci_preset(tmp_path):
     assert by_method["random"]["mean"] < by_method["ucb1"]["mean"] <= by_method["oracle"]["mean"]
     mdp = {r["method"]: r for r in bench.run_benchmark("mdp-baselines", "ci", tmp_path / "m.json", seeds=[0])["rows"]}
     assert mdp["random"]["mean"] < mdp["psrl"]["mean"] < mdp["oracle"]["mean"]
+
+
+def test_rl2_throughput_rows_are_seconds_per_update(tmp_path):
+    rows = bench.run_benchmark("rl2-throughput", "ci", tmp_path / "t.json")["rows"]
+    by_method = {r["method"]: r for r in rows}
+    assert set(by_method) == {"collect", "ppo-update", "total"}
+    assert by_method["total"]["mean"] == pytest.approx(by_method["collect"]["mean"] + by_method["ppo-update"]["mean"])
+    assert all(r["mean"] > 0 and r["unit"] == "seconds per update" for r in rows)
