@@ -7,10 +7,12 @@ graded cells must lose their points::
     # planted bug: the meta-test set is taken from the end of the permutation
     # cell: split_tasks
     # loses: test_split_tasks
+    # message: not the meta-test tasks the seed selects
     def split_tasks(tasks, n_test, seed):
         ...
 
-Every other solution cell of the submission holds the instructor's solution, so the bug
+``message`` (optional) is a regular expression the check's failure message must match,
+so that the feedback names the mistake. Every other solution cell of the submission holds the instructor's solution, so the bug
 must cost exactly the cells named in ``loses`` and nothing else.
 """
 
@@ -32,6 +34,7 @@ class PlantedBug:
     cell: str
     loses: list[str]
     source: str
+    message: str | None = None
 
 
 def load_planted_bugs(unit: str) -> list[PlantedBug]:
@@ -45,7 +48,8 @@ def load_planted_bugs(unit: str) -> list[PlantedBug]:
             else:
                 body.append(line)
         bugs.append(PlantedBug(unit, path.stem, header["planted bug"], header["cell"],
-                               [c.strip() for c in header["loses"].split(",")], "\n".join(body).strip()))
+                               [c.strip() for c in header["loses"].split(",")], "\n".join(body).strip(),
+                               header.get("message")))
     return bugs
 
 
@@ -96,3 +100,30 @@ def write_submission(folder: Path, student: str, unit: str, notebook) -> None:
     target = folder / student / unit
     target.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, target / f"{unit}.ipynb")
+
+
+def run_graded_cells(unit: str, replacements: dict[str, str] | None = None) -> dict[str, str | None]:
+    """Grade in-process, without nbgrader: the fast twin of the round trip.
+
+    Executes the setup cell, every answer cell (the solutions, or ``replacements``) and
+    every graded test cell, hidden tests included, in notebook order; returns
+    grade_id -> None when the test cell passed, else the failure message.
+    """
+    solution, _ = read_units(unit)
+    namespace: dict = {"__name__": "__main__"}
+    outcome: dict[str, str | None] = {}
+    for cell in solution.cells:
+        meta = nbgrader_meta(cell)
+        gid = meta.get("grade_id")
+        if cell.cell_type != "code" or not (gid == "setup" or meta.get("solution") or meta.get("grade")):
+            continue
+        source = (replacements or {}).get(gid, cell.source)
+        if meta.get("grade"):
+            try:
+                exec(source, namespace)
+                outcome[gid] = None
+            except Exception as error:  # a failed test cell, as nbgrader would count it
+                outcome[gid] = f"{type(error).__name__}: {error}"
+        else:
+            exec(source, namespace)
+    return outcome

@@ -48,55 +48,8 @@ def test_oracle_mistakes_are_named(student, hint):
         checks.check_oracle_action(student)
 
 
-def _evaluate_variant(fresh_per_episode=False, reset_task=True, observe=True):
-    def evaluate(make_agent, env, tasks, n):
-        returns = np.zeros((len(tasks), n))
-        for i, task in enumerate(tasks):
-            if reset_task:
-                env.reset_task(task)
-            agent = make_agent()
-            for k in range(n):
-                if fresh_per_episode:
-                    agent = make_agent() if k else agent
-                obs, _ = env.reset()
-                done = False
-                while not done:
-                    action = agent.act(obs)
-                    nxt, r, term, trunc, _ = env.step(action)
-                    done = term or trunc
-                    if observe:
-                        agent.observe(obs, action, r, nxt, done)
-                    returns[i, k] += r
-                    obs = nxt
-        return returns
-    return evaluate
-
-
-@pytest.mark.parametrize("student, hint", [
-    (_evaluate_variant(fresh_per_episode=True), "new agent was made for every episode"),
-    (_evaluate_variant(reset_task=False), "reset_task"),
-    (_evaluate_variant(observe=False), "agent.observe"),
-])
-def test_evaluate_mistakes_are_named(student, hint):
-    with pytest.raises(CheckFailure, match=hint):
-        checks.check_evaluate_adaptation(student)
-
-
-def test_evaluate_that_ignores_termination_is_stopped_not_hung():
-    def only_truncation(make_agent, env, tasks, n):
-        out = np.zeros((len(tasks), n))
-        for i, task in enumerate(tasks):
-            env.reset_task(task)
-            agent = make_agent()
-            for k in range(n):
-                obs, _ = env.reset()
-                trunc = False
-                while not trunc:
-                    obs, r, term, trunc, _ = env.step(agent.act(obs))
-                    out[i, k] += r
-        return out
-    with pytest.raises(CheckFailure, match="after the episode ended"):
-        checks.check_evaluate_adaptation(only_truncation, family="bandit")
+# The wrong versions of evaluate_adaptation are planted bugs (tests/planted_bugs/), run with
+# their expected messages by test_planted_bugs_fast.py and through nbgrader by the round trip.
 
 
 def test_unimplemented_and_reference_functions_are_refused():

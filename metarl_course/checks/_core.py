@@ -31,7 +31,7 @@ def call_student(fn: Callable, *args, name: str | None = None, **kwargs) -> Any:
     name = name or getattr(fn, "__name__", "your function")
     if not callable(fn):
         fail(f"{name} is not a function (got {type(fn).__name__}); define it in the cell above.")
-    if getattr(fn, "__module__", "").startswith("metarl_course"):
+    if (getattr(fn, "__module__", None) or "").startswith("metarl_course"):
         fail(f"{name} is the package's reference implementation; the exercise is to write your own.")
     try:
         return fn(*args, **kwargs)

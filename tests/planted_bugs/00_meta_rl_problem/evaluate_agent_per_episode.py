@@ -1,6 +1,7 @@
 # planted bug: a new agent every episode, so nothing is remembered across episodes of a task
 # cell: evaluate_adaptation
 # loses: test_evaluate_adaptation
+# message: new agent was made for every episode
 def evaluate_adaptation(make_agent, env, tasks, n_episodes):
     returns = np.zeros((len(tasks), n_episodes))
     for i, task in enumerate(tasks):

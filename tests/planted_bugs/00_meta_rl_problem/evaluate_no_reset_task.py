@@ -1,6 +1,7 @@
 # planted bug: never switches the environment to the task, so every row plays the same task
 # cell: evaluate_adaptation
 # loses: test_evaluate_adaptation
+# message: reset_task
 def evaluate_adaptation(make_agent, env, tasks, n_episodes):
     returns = np.zeros((len(tasks), n_episodes))
     for i, task in enumerate(tasks):

@@ -1,6 +1,7 @@
 # planted bug: ends an episode only on truncation; passes on navigation, fails on bandits (hidden tests)
 # cell: evaluate_adaptation
 # loses: test_evaluate_adaptation
+# message: after the episode ended
 def evaluate_adaptation(make_agent, env, tasks, n_episodes):
     returns = np.zeros((len(tasks), n_episodes))
     for i, task in enumerate(tasks):

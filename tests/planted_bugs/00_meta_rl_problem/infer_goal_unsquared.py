@@ -1,6 +1,7 @@
 # planted bug: uses the distances instead of their squares in the linear system
 # cell: infer_goal
 # loses: test_infer_goal
+# message: squared distances
 def infer_goal(positions, rewards):
     x = np.asarray(positions, dtype=float)
     c = (x ** 2).sum(axis=1) - np.abs(np.asarray(rewards, dtype=float))
