@@ -107,11 +107,8 @@ class _GuardedEnv:
 class _SpyAgent:
     """Moves right in its first episode and up afterwards: its returns reveal its memory."""
 
-    created = 0
-
-    def __init__(self, action_dim: str) -> None:
-        type(self).created += 1
-        self.kind = action_dim
+    def __init__(self, kind: str) -> None:
+        self.kind = kind  # 'nav' or 'bandit'
         self.episodes_seen = 0
         self.observed = 0
 
@@ -127,7 +124,6 @@ class _SpyAgent:
 
 
 def _evaluate_with_spy(evaluate_fn: Callable, env, tasks, n_episodes: int, kind: str, student: bool):
-    _SpyAgent.created = 0
     agents: list[_SpyAgent] = []
 
     def make_agent() -> _SpyAgent:
