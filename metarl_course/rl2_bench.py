@@ -8,6 +8,7 @@ Run it once on the CPU and once on a GPU (``METARL_DEVICE=cuda``) to compare.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -53,3 +54,106 @@ def rl2_throughput(preset: str, seeds: list[int]):
             rows.append({"method": method, "device": str(device), "k": k, "episodes": n, "trials": trials,
                          "mean": float(seconds.mean()), "stderr": stderr, "n": len(seconds), "unit": "seconds per update"})
     return rows, None
+
+
+# -- rl2-bandits and rl2-mdp: the RL² column of Tables 1 and 2 ---------------------------------
+# Cells in the order a budget takes them: the laptop preset's first (n = 10 and 100 at
+# k = 5 and 10), then k = 50, then n = 500 (GPU territory).
+BANDIT_CELLS = [(5, 10), (10, 10), (5, 100), (10, 100), (50, 10), (50, 100), (5, 500), (10, 500), (50, 500)]
+MDP_CELLS = [10, 25, 50, 75, 100]
+# Training runs save a checkpoint every 10 updates here and resume from it when rerun
+# (a long CPU run cut by a closed laptop, or GPU sessions of limited length).
+CHECKPOINTS = Path(__file__).resolve().parent.parent / "build" / "bench"
+
+
+def _updates_for(budget, n: int) -> int:
+    """Each trial length has its own number of updates in the preset (``updates_n10``...)."""
+    return int(getattr(budget, f"updates_n{n}"))
+
+
+def _rl2_row(method: str, cell: dict, totals: np.ndarray, **extra) -> dict:
+    return {"method": method, **cell, "mean": float(totals.mean()),
+            "stderr": float(totals.std(ddof=1) / np.sqrt(len(totals))), "n": len(totals), **extra}
+
+
+def _curve_figure(curves: list[tuple[str, list[float], dict[str, float]]], title: str):
+    """One panel per cell: RL²'s training curve with the reference levels as lines."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(curves), figsize=(3.6 * len(curves), 3.4), squeeze=False)
+    for ax, (label, curve, levels) in zip(axes[0], curves):
+        curve = np.asarray(curve)
+        window = max(1, len(curve) // 20)
+        ax.plot(np.convolve(curve, np.ones(window) / window, mode="valid"), label="RL² (training)")
+        for (name, value), style in zip(levels.items(), (":", "--", "-.", "-")):
+            ax.axhline(value, linestyle=style, color="gray" if name != "bayes_optimal" else "tab:red", label=f"{name} {value:.1f}")
+        ax.set(title=label, xlabel="update")
+        ax.legend(fontsize=6)
+    axes[0][0].set_ylabel("mean total reward per trial")
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def _train(train_fn, cell_args: tuple, config: RL2Config, seed: int, name: str, preset: str, device):
+    checkpoint = CHECKPOINTS / name / preset / f"{'-'.join(map(str, cell_args))}-seed{seed}.pt"
+    start = time.perf_counter()
+    policy, history = train_fn(*cell_args, config, seed=seed, device=device, progress=True, checkpoint=checkpoint)
+    return policy, history, time.perf_counter() - start
+
+
+@register("rl2-bandits", "RL² Table 1: RL² trained per (k, n) against the classical strategies and the Bayes optimum",
+          default_seeds=(0,))
+def rl2_bandits(preset: str, seeds: list[int]):
+    from metarl_course.baselines import bandit_table
+    from metarl_course.paper_tables import RL2_TABLE1
+    from metarl_course.rl2 import evaluate_rl2_bandits, train_rl2_bandits
+
+    budget = get_budget("bench_rl2_bandits", preset)
+    device = get_device()
+    rows, curves = [], []
+    for k, n in BANDIT_CELLS[: budget.n_cells]:
+        cell = {"k": k, "episodes": n}
+        config = RL2Config(hidden_size=budget.hidden_size, trials_per_update=budget.trials_per_update, updates=_updates_for(budget, n))
+        for seed in seeds:
+            policy, history, seconds = _train(train_rl2_bandits, (k, n), config, seed, "rl2-bandits", preset, device)
+            totals = evaluate_rl2_bandits(policy, k, n, budget.n_eval_trials, seed=seed, device=device)
+            rows.append(_rl2_row("rl2", cell, totals, seed=seed, updates=config.updates, hidden_size=config.hidden_size,
+                                 trials_per_update=config.trials_per_update, train_seconds=round(seconds, 1),
+                                 paper=RL2_TABLE1[(k, n)]["rl2"]))
+        baselines = bandit_table(k, n, budget.n_baseline_trials, seed=seeds[0])
+        for row in baselines:
+            row["paper"] = RL2_TABLE1[(k, n)].get(row["method"])
+        rows += baselines
+        levels = {r["method"]: r["mean"] for r in baselines if r["method"] in ("random", "ucb1", "gittins", "bayes_optimal")}
+        curves.append((f"k={k}, n={n}", history.mean_total_reward, levels))
+    return rows, _curve_figure(curves, "RL² on Bernoulli bandits (one training run per cell)")
+
+
+@register("rl2-mdp", "RL² Table 2: RL² trained per n on random tabular MDPs against PSRL, OPSRL, UCRL2, BEB, greedy",
+          default_seeds=(0,))
+def rl2_mdp(preset: str, seeds: list[int]):
+    from metarl_course.baselines import mdp_table
+    from metarl_course.paper_tables import RL2_TABLE2
+    from metarl_course.rl2 import evaluate_rl2_mdps, train_rl2_mdps
+
+    budget = get_budget("bench_rl2_mdp", preset)
+    device = get_device()
+    rows, curves = [], []
+    for n in MDP_CELLS[: budget.n_cells]:
+        cell = {"episodes": n}
+        config = RL2Config(hidden_size=budget.hidden_size, trials_per_update=budget.trials_per_update,
+                           updates=_updates_for(budget, n), reward_scale=0.1)
+        for seed in seeds:
+            policy, history, seconds = _train(train_rl2_mdps, (n,), config, seed, "rl2-mdp", preset, device)
+            totals = evaluate_rl2_mdps(policy, n, budget.n_eval_trials, seed=seed, device=device)
+            rows.append(_rl2_row("rl2", cell, totals, seed=seed, updates=config.updates, hidden_size=config.hidden_size,
+                                 trials_per_update=config.trials_per_update, train_seconds=round(seconds, 1),
+                                 paper=RL2_TABLE2[n]["rl2"]))
+        baselines = mdp_table(n, budget.n_baseline_trials, seed=seeds[0])
+        for row in baselines:
+            row["paper"] = RL2_TABLE2[n].get(row["method"])
+        rows += baselines
+        levels = {r["method"]: r["mean"] for r in baselines if r["method"] in ("random", "greedy", "psrl", "oracle")}
+        curves.append((f"n={n} episodes", history.mean_total_reward, levels))
+    return rows, _curve_figure(curves, "RL² on random tabular MDPs (one training run per cell)")

@@ -4,9 +4,11 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 os.environ.setdefault("MPLBACKEND", "agg")
 os.environ["METARL_PRESET"] = "ci"
+torch.set_num_threads(1)  # the tests' networks are tiny; more threads only contend (see session.start_unit)
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -31,7 +31,7 @@ def test_nav_protocol_writes_the_contracted_json_and_png(tmp_path):
 
 
 def test_unknown_benchmark_is_a_clear_error(tmp_path):
-    with pytest.raises(SystemExit, match="no benchmark 'nope'; available: bandit-baselines, mdp-baselines, nav-protocol, rl2-throughput"):
+    with pytest.raises(SystemExit, match="no benchmark 'nope'; available: bandit-baselines, mdp-baselines, nav-protocol, rl2-bandits, rl2-mdp, rl2-throughput"):
         bench.run_benchmark("nope", "ci", tmp_path / "x.json")
 
 
@@ -79,3 +79,21 @@ def test_rl2_throughput_rows_are_seconds_per_update(tmp_path):
     assert set(by_method) == {"collect", "ppo-update", "total"}
     assert by_method["total"]["mean"] == pytest.approx(by_method["collect"]["mean"] + by_method["ppo-update"]["mean"])
     assert all(r["mean"] > 0 and r["unit"] == "seconds per update" for r in rows)
+
+
+@pytest.mark.parametrize("name, cell", [("rl2-bandits", {"k": 5, "episodes": 10}), ("rl2-mdp", {"episodes": 10})])
+def test_rl2_benchmarks_train_evaluate_and_resume(name, cell, tmp_path, monkeypatch):
+    from metarl_course import rl2_bench
+
+    monkeypatch.setattr(rl2_bench, "CHECKPOINTS", tmp_path / "checkpoints")
+    result = bench.run_benchmark(name, "ci", tmp_path / "r.json", seeds=[0])
+    by_method = {r["method"]: r for r in result["rows"]}
+    rl2 = by_method["rl2"]
+    assert {key: rl2[key] for key in cell} == cell and rl2["n"] > 1 and rl2["paper"] > 0
+    assert {"random", "greedy", "oracle"} <= set(by_method)
+    assert by_method["random"]["paper"] is not None and (tmp_path / "r.png").exists()
+    checkpoints = list((tmp_path / "checkpoints" / name / "ci").glob("*.pt"))
+    assert len(checkpoints) == 1
+    # A rerun finds the finished checkpoint: it evaluates the same policy without training again.
+    again = {r["method"]: r for r in bench.run_benchmark(name, "ci", tmp_path / "r2.json", seeds=[0])["rows"]}["rl2"]
+    assert again["mean"] == pytest.approx(rl2["mean"])

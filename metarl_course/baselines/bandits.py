@@ -346,11 +346,11 @@ def bayes_optimal_strategy(k: int, n: int) -> Strategy:
 
 
 # -- running and tabulating ---------------------------------------------------------
-def run_bandit_strategy(strategy: Strategy, means: np.ndarray, n: int, seed: int | None) -> np.ndarray:
+def play_bandit_strategy(strategy: Strategy, means: np.ndarray, n: int, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Play one trial of n pulls on each task (row of ``means``, shape (B, k)).
 
-    Returns the total reward of each trial, shape (B,). The bandit and the strategy draw
-    from independent streams spawned from ``seed``.
+    Returns the arms pulled and the rewards, both of shape (B, n). The bandit and the
+    strategy draw from independent streams spawned from ``seed``.
     """
     env_seed, strategy_seed = np.random.SeedSequence(seed).spawn(2)
     env = BatchedBernoulliBandit(means, seed=env_seed)
@@ -358,14 +358,20 @@ def run_bandit_strategy(strategy: Strategy, means: np.ndarray, n: int, seed: int
     successes = np.zeros(env.means.shape)
     failures = np.zeros(env.means.shape)
     rows = np.arange(env.batch_size)
-    total = np.zeros(env.batch_size)
-    for _ in range(n):
+    arms_pulled = np.zeros((env.batch_size, n), dtype=np.int64)
+    rewards_seen = np.zeros((env.batch_size, n))
+    for t in range(n):
         arms = strategy(successes, failures, rng)
         rewards = env.pull(arms)
         successes[rows, arms] += rewards
         failures[rows, arms] += 1.0 - rewards
-        total += rewards
-    return total
+        arms_pulled[:, t], rewards_seen[:, t] = arms, rewards
+    return arms_pulled, rewards_seen
+
+
+def run_bandit_strategy(strategy: Strategy, means: np.ndarray, n: int, seed: int | None) -> np.ndarray:
+    """The total reward of one trial of n pulls on each task, shape (B,)."""
+    return play_bandit_strategy(strategy, means, n, seed)[1].sum(axis=1)
 
 
 # Hyperparameters per cell (k, n), tuned as the RL² appendix did, but on tasks disjoint
