@@ -40,13 +40,45 @@ def _time_updates(k: int, n: int, trials: int, n_timed: int, device) -> tuple[np
     return np.array(collect), np.array(update)
 
 
-@register("rl2-throughput", "seconds per RL² update (trials collected + PPO epochs), GRU 256, on this machine's device",
+def _steps_per_second(step, n_steps: int, rows_per_step: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n_steps):
+        step()
+    return rows_per_step * n_steps / (time.perf_counter() - start)
+
+
+def _env_throughput_rows(batch: int = 1024, n_steps: int = 200) -> list[dict]:
+    """Environment steps per second: one gymnasium env stepped in a Python loop against the
+    batched array versions that RL² trains on (B rows stepped by one call)."""
+    from metarl_course.envs.bandits import BatchedBernoulliBandit, BernoulliBanditEnv
+    from metarl_course.envs.tabular_mdp import BatchedTabularMDP, TabularMDPEnv, sample_mdps
+
+    rng = np.random.default_rng(0)
+    bandit, mdp = BernoulliBanditEnv(k=5), TabularMDPEnv()
+    bandit.reset(seed=0)
+    mdp.reset(seed=0)
+    batched_bandit = BatchedBernoulliBandit(sample_arm_means(batch, 5, 0), seed=0)
+    batched_mdp = BatchedTabularMDP(*sample_mdps(batch, 0), horizon=n_steps + 1, seed=0)
+    arms, actions = rng.integers(0, 5, size=batch), rng.integers(0, 5, size=batch)
+    rates = {
+        ("bandit", 1): _steps_per_second(lambda: bandit.step(2), 20 * n_steps, 1),
+        ("bandit", batch): _steps_per_second(lambda: batched_bandit.pull(arms), n_steps, batch),
+        ("tabular-mdp", 1): _steps_per_second(lambda: mdp.step(2) if mdp.t < 9 else mdp.reset(), 20 * n_steps, 1),
+        ("tabular-mdp", batch): _steps_per_second(lambda: batched_mdp.step(actions), n_steps, batch),
+    }
+    return [{"method": "env-steps", "env": env, "batch": b, "mean": rate, "stderr": 0.0, "n": 1,
+             "unit": "environment steps per second"} for (env, b), rate in rates.items()]
+
+
+@register("rl2-throughput", "environment steps per second (single vs batched) and seconds per RL² update "
+          "(trials collected + PPO epochs), GRU 256, on this machine's device",
           default_seeds=(0,))
 def rl2_throughput(preset: str, seeds: list[int]):
     budget = get_budget("bench_rl2_throughput", preset)
     device = get_device()
     torch.manual_seed(seeds[0])
     rows = []
+    rows += _env_throughput_rows()
     for k, n, trials in CELLS[: budget.n_cells]:
         collect, update = _time_updates(k, n, trials, budget.n_timed_updates, device)
         for method, seconds in (("collect", collect), ("ppo-update", update), ("total", collect + update)):

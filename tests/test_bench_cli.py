@@ -75,6 +75,10 @@ def test_rl2_baseline_benchmarks_at_ci_preset(tmp_path):
 
 def test_rl2_throughput_rows_are_seconds_per_update(tmp_path):
     rows = bench.run_benchmark("rl2-throughput", "ci", tmp_path / "t.json")["rows"]
+    env_rows = {(r["env"], r["batch"]): r["mean"] for r in rows if r["method"] == "env-steps"}
+    assert env_rows[("bandit", 1024)] > 10 * env_rows[("bandit", 1)]  # batching is what makes RL² trainable
+    assert env_rows[("tabular-mdp", 1024)] > 10 * env_rows[("tabular-mdp", 1)]
+    rows = [r for r in rows if r["method"] != "env-steps"]
     by_method = {r["method"]: r for r in rows}
     assert set(by_method) == {"collect", "ppo-update", "total"}
     assert by_method["total"]["mean"] == pytest.approx(by_method["collect"]["mean"] + by_method["ppo-update"]["mean"])

@@ -55,3 +55,51 @@ def test_rl2_learns_two_armed_bandits_beyond_random_play():
     totals = evaluate_rl2_bandits(policy, 2, 10, 4000, seed=1)
     assert totals.mean() > 5.5, totals.mean()
     assert np.mean(history.mean_total_reward[-10:]) > np.mean(history.mean_total_reward[:10])
+
+
+def test_mdp_trials_reset_the_state_but_not_the_memory_at_episode_ends():
+    from metarl_course.envs.tabular_mdp import sample_mdps
+    from metarl_course.rl2 import MDPTrials, collect_trials
+
+    transitions, mean_rewards = sample_mdps(3, seed=0)
+    env = MDPTrials(transitions, mean_rewards, n_episodes=4, seed=0, horizon=5)
+    assert (env.obs_dim, env.n_actions, env.n_steps) == (10, 5, 20)
+    torch.manual_seed(0)
+    policy = RL2Policy(10 + 5 + 2, 5, hidden_size=8)
+    trials = collect_trials(policy, env)
+    dones = trials.dones[:, 0].numpy()
+    np.testing.assert_array_equal(dones, np.tile([0, 0, 0, 0, 1], 4))
+    # every episode starts in state 0: the one-hot observation after a done flag is state 0
+    states = trials.inputs[:, :, :10].argmax(-1)
+    assert torch.all(states[[0, 5, 10, 15]] == 0) and torch.all(trials.inputs[:, :, :10].sum(-1) == 1)
+    torch.testing.assert_close(trials.inputs[1:, :, -1], trials.dones[:-1])  # d_{t-1} fed back
+    # one GRU pass over the whole trial reproduces the values: the memory crossed the episode ends
+    _, values, _ = policy(trials.inputs, policy.initial_state(3))
+    torch.testing.assert_close(values, trials.values)
+    returns = trials.episode_returns(4)
+    assert returns.shape == (3, 4)
+    np.testing.assert_allclose(returns.sum(1), trials.totals, rtol=1e-5)
+
+
+def test_evaluation_is_reproducible_and_training_resumes_from_a_checkpoint(tmp_path):
+    config = RL2Config(hidden_size=8, trials_per_update=8, updates=4, epochs=1)
+    policy, history = train_rl2_bandits(3, 4, config, seed=0, checkpoint=tmp_path / "c.pt")
+    first = evaluate_rl2_bandits(policy, 3, 4, 50, seed=1)
+    np.testing.assert_array_equal(first, evaluate_rl2_bandits(policy, 3, 4, 50, seed=1))
+    resumed, history2 = train_rl2_bandits(3, 4, config, seed=0, checkpoint=tmp_path / "c.pt")
+    assert history2.mean_total_reward == history.mean_total_reward
+    np.testing.assert_array_equal(first, evaluate_rl2_bandits(resumed, 3, 4, 50, seed=1))
+    longer, history3 = train_rl2_bandits(3, 4, RL2Config(hidden_size=8, trials_per_update=8, updates=6, epochs=1),
+                                         seed=0, checkpoint=tmp_path / "c.pt")
+    assert len(history3.update) == 6 and history3.mean_total_reward[:4] == history.mean_total_reward
+
+
+@pytest.mark.slow
+def test_rl2_learns_tabular_mdps_beyond_random_play():
+    from metarl_course.rl2 import evaluate_rl2_mdps, train_rl2_mdps
+
+    # n = 2 episodes of 10 steps: random play earns about 20 (1 per step on average).
+    config = RL2Config(hidden_size=32, trials_per_update=64, updates=40, reward_scale=0.1)
+    policy, _ = train_rl2_mdps(2, config, seed=0)
+    totals = evaluate_rl2_mdps(policy, 2, 1000, seed=1)
+    assert totals.mean() > 25.0, totals.mean()
