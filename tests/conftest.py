@@ -4,6 +4,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+import metarl_course  # noqa: F401  (before torch: sets torch's thread wait policy)
 import torch
 
 os.environ.setdefault("MPLBACKEND", "agg")
