@@ -28,6 +28,7 @@ PRESETS: Mapping[str, Mapping[str, Mapping[str, int | float]]] = MappingProxyTyp
         "ci": {
             "00_meta_rl_problem": {"n_train_tasks": 20, "n_test_tasks": 8, "n_adaptation_episodes": 3},
             "01_rl2_bandits": {"k": 5, "n": 10, "hidden_size": 16, "trials_per_update": 32, "updates": 3, "n_eval_trials": 300},
+            "02_rl2_tabular_mdp": {"n_episodes": 10, "hidden_size": 16, "trials_per_update": 32, "updates": 3, "n_eval_trials": 50},
             "bench_nav_protocol": {"n_test_tasks": 20, "n_adaptation_episodes": 3, "n_seeds": 2},
             "bench_rl2_bandits": {"n_cells": 1, "hidden_size": 16, "trials_per_update": 32, "updates_n10": 2, "updates_n100": 2, "updates_n500": 2, "n_eval_trials": 100, "n_baseline_trials": 100},
             "bench_rl2_mdp": {"n_cells": 1, "hidden_size": 16, "trials_per_update": 16, "updates_n10": 2, "updates_n25": 2, "updates_n50": 2, "updates_n75": 2, "updates_n100": 2, "n_eval_trials": 50, "n_baseline_trials": 50},
@@ -38,6 +39,7 @@ PRESETS: Mapping[str, Mapping[str, Mapping[str, int | float]]] = MappingProxyTyp
         "laptop": {
             "00_meta_rl_problem": {"n_train_tasks": 100, "n_test_tasks": 40, "n_adaptation_episodes": 5},
             "01_rl2_bandits": {"k": 5, "n": 10, "hidden_size": 256, "trials_per_update": 256, "updates": 200, "n_eval_trials": 2000},
+            "02_rl2_tabular_mdp": {"n_episodes": 10, "hidden_size": 64, "trials_per_update": 128, "updates": 250, "n_eval_trials": 500},
             "bench_nav_protocol": {"n_test_tasks": 200, "n_adaptation_episodes": 5, "n_seeds": 5},
             "bench_rl2_bandits": {"n_cells": 4, "hidden_size": 256, "trials_per_update": 256, "updates_n10": 200, "updates_n100": 100, "updates_n500": 100, "n_eval_trials": 4000, "n_baseline_trials": 2000},
             "bench_rl2_mdp": {"n_cells": 1, "hidden_size": 256, "trials_per_update": 256, "updates_n10": 150, "updates_n25": 100, "updates_n50": 100, "updates_n75": 100, "updates_n100": 100, "n_eval_trials": 1000, "n_baseline_trials": 1000},
@@ -48,6 +50,7 @@ PRESETS: Mapping[str, Mapping[str, Mapping[str, int | float]]] = MappingProxyTyp
         "paper": {
             "00_meta_rl_problem": {"n_train_tasks": 100, "n_test_tasks": 40, "n_adaptation_episodes": 5},
             "01_rl2_bandits": {"k": 5, "n": 10, "hidden_size": 256, "trials_per_update": 1024, "updates": 1000, "n_eval_trials": 10000},
+            "02_rl2_tabular_mdp": {"n_episodes": 10, "hidden_size": 256, "trials_per_update": 1024, "updates": 2000, "n_eval_trials": 5000},
             "bench_nav_protocol": {"n_test_tasks": 1000, "n_adaptation_episodes": 5, "n_seeds": 10},
             "bench_rl2_bandits": {"n_cells": 9, "hidden_size": 256, "trials_per_update": 1024, "updates_n10": 2000, "updates_n100": 2000, "updates_n500": 2000, "n_eval_trials": 10000, "n_baseline_trials": 10000},
             "bench_rl2_mdp": {"n_cells": 5, "hidden_size": 256, "trials_per_update": 1024, "updates_n10": 2000, "updates_n25": 2000, "updates_n50": 2000, "updates_n75": 2000, "updates_n100": 2000, "n_eval_trials": 5000, "n_baseline_trials": 5000},
