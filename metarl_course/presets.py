@@ -42,7 +42,7 @@ PRESETS: Mapping[str, Mapping[str, Mapping[str, int | float]]] = MappingProxyTyp
             "02_rl2_tabular_mdp": {"n_episodes": 10, "hidden_size": 64, "trials_per_update": 128, "updates": 250, "n_eval_trials": 500},
             "bench_nav_protocol": {"n_test_tasks": 200, "n_adaptation_episodes": 5, "n_seeds": 5},
             "bench_rl2_bandits": {"n_cells": 4, "hidden_size": 256, "trials_per_update": 256, "updates_n10": 200, "updates_n100": 100, "updates_n500": 100, "n_eval_trials": 4000, "n_baseline_trials": 2000},
-            "bench_rl2_mdp": {"n_cells": 1, "hidden_size": 256, "trials_per_update": 256, "updates_n10": 150, "updates_n25": 100, "updates_n50": 100, "updates_n75": 100, "updates_n100": 100, "n_eval_trials": 1000, "n_baseline_trials": 1000},
+            "bench_rl2_mdp": {"n_cells": 1, "hidden_size": 64, "trials_per_update": 128, "updates_n10": 250, "updates_n25": 100, "updates_n50": 100, "updates_n75": 100, "updates_n100": 100, "n_eval_trials": 1000, "n_baseline_trials": 1000},
             "bench_bandit_baselines": {"n_cells": 9, "n_trials": 2000},
             "bench_mdp_baselines": {"n_cells": 5, "n_trials": 1000},
             "bench_rl2_throughput": {"n_cells": 2, "n_timed_updates": 2},
