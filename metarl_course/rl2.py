@@ -26,6 +26,7 @@ notebook asks the student to do in their own rollout loop.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
@@ -282,8 +283,6 @@ def train_rl2(make_trials: Callable[[int], TrialEnv], obs_dim: int, n_actions: i
     updates and a run that finds the file resumes from it (long GPU runs are cut in
     pieces).
     """
-    import time
-
     torch.manual_seed(seed)
     device = device or torch.device("cpu")
     policy = RL2Policy(obs_dim + n_actions + 2, n_actions, config.hidden_size).to(device)
