@@ -134,6 +134,29 @@ def _train(train_fn, cell_args: tuple, config: RL2Config, seed: int, name: str, 
     return policy, history, time.perf_counter() - start
 
 
+def _rl2_cell(name: str, label: str, preset: str, seeds: list[int], cell: dict, cell_args: tuple, config: RL2Config,
+              train_fn, evaluate_fn, baseline_fn, paper: dict[str, float], level_names: tuple[str, ...],
+              n_eval_trials: int) -> tuple[list[dict], tuple]:
+    """One cell of a table: train and evaluate RL² for every seed, then the baselines.
+
+    Returns the rows (RL² and baselines, each with the paper's value) and the last seed's
+    training curve with the baseline levels named in ``level_names``, for the figure.
+    """
+    device = get_device()
+    rows = []
+    for seed in seeds:
+        policy, history, seconds = _train(train_fn, cell_args, config, seed, name, preset, device)
+        totals = evaluate_fn(policy, *cell_args, n_eval_trials, seed=seed, device=device)
+        rows.append(_rl2_row("rl2", cell, totals, seed=seed, updates=config.updates, hidden_size=config.hidden_size,
+                             trials_per_update=config.trials_per_update, train_seconds=round(seconds, 1),
+                             paper=paper["rl2"]))
+    baselines = baseline_fn()
+    for row in baselines:
+        row["paper"] = paper.get(row["method"])
+    levels = {r["method"]: r["mean"] for r in baselines if r["method"] in level_names}
+    return rows + baselines, (label, history.mean_total_reward, levels)
+
+
 @register("rl2-bandits", "RL² Table 1: RL² trained per (k, n) against the classical strategies and the Bayes optimum",
           default_seeds=(0,))
 def rl2_bandits(preset: str, seeds: list[int]):
@@ -142,23 +165,16 @@ def rl2_bandits(preset: str, seeds: list[int]):
     from metarl_course.rl2 import evaluate_rl2_bandits, train_rl2_bandits
 
     budget = get_budget("bench_rl2_bandits", preset)
-    device = get_device()
     rows, curves = [], []
     for k, n in BANDIT_CELLS[: budget.n_cells]:
-        cell = {"k": k, "episodes": n}
-        config = RL2Config(hidden_size=budget.hidden_size, trials_per_update=budget.trials_per_update, updates=_updates_for(budget, n))
-        for seed in seeds:
-            policy, history, seconds = _train(train_rl2_bandits, (k, n), config, seed, "rl2-bandits", preset, device)
-            totals = evaluate_rl2_bandits(policy, k, n, budget.n_eval_trials, seed=seed, device=device)
-            rows.append(_rl2_row("rl2", cell, totals, seed=seed, updates=config.updates, hidden_size=config.hidden_size,
-                                 trials_per_update=config.trials_per_update, train_seconds=round(seconds, 1),
-                                 paper=RL2_TABLE1[(k, n)]["rl2"]))
-        baselines = bandit_table(k, n, budget.n_baseline_trials, seed=seeds[0])
-        for row in baselines:
-            row["paper"] = RL2_TABLE1[(k, n)].get(row["method"])
-        rows += baselines
-        levels = {r["method"]: r["mean"] for r in baselines if r["method"] in ("random", "ucb1", "gittins", "bayes_optimal")}
-        curves.append((f"k={k}, n={n}", history.mean_total_reward, levels))
+        config = RL2Config(hidden_size=budget.hidden_size, trials_per_update=budget.trials_per_update,
+                           updates=_updates_for(budget, n))
+        cell_rows, curve = _rl2_cell(
+            "rl2-bandits", f"k={k}, n={n}", preset, seeds, {"k": k, "episodes": n}, (k, n), config, train_rl2_bandits,
+            evaluate_rl2_bandits, lambda: bandit_table(k, n, budget.n_baseline_trials, seed=seeds[0]),
+            RL2_TABLE1[(k, n)], ("random", "ucb1", "gittins", "bayes_optimal"), budget.n_eval_trials)
+        rows += cell_rows
+        curves.append(curve)
     return rows, _curve_figure(curves, "RL² on Bernoulli bandits (one training run per cell)")
 
 
@@ -170,22 +186,14 @@ def rl2_mdp(preset: str, seeds: list[int]):
     from metarl_course.rl2 import evaluate_rl2_mdps, train_rl2_mdps
 
     budget = get_budget("bench_rl2_mdp", preset)
-    device = get_device()
     rows, curves = [], []
     for n in MDP_CELLS[: budget.n_cells]:
-        cell = {"episodes": n}
         config = RL2Config(hidden_size=budget.hidden_size, trials_per_update=budget.trials_per_update,
                            updates=_updates_for(budget, n), reward_scale=0.1)
-        for seed in seeds:
-            policy, history, seconds = _train(train_rl2_mdps, (n,), config, seed, "rl2-mdp", preset, device)
-            totals = evaluate_rl2_mdps(policy, n, budget.n_eval_trials, seed=seed, device=device)
-            rows.append(_rl2_row("rl2", cell, totals, seed=seed, updates=config.updates, hidden_size=config.hidden_size,
-                                 trials_per_update=config.trials_per_update, train_seconds=round(seconds, 1),
-                                 paper=RL2_TABLE2[n]["rl2"]))
-        baselines = mdp_table(n, budget.n_baseline_trials, seed=seeds[0])
-        for row in baselines:
-            row["paper"] = RL2_TABLE2[n].get(row["method"])
-        rows += baselines
-        levels = {r["method"]: r["mean"] for r in baselines if r["method"] in ("random", "greedy", "psrl", "oracle")}
-        curves.append((f"n={n} episodes", history.mean_total_reward, levels))
+        cell_rows, curve = _rl2_cell(
+            "rl2-mdp", f"n={n} episodes", preset, seeds, {"episodes": n}, (n,), config, train_rl2_mdps, evaluate_rl2_mdps,
+            lambda: mdp_table(n, budget.n_baseline_trials, seed=seeds[0]),
+            RL2_TABLE2[n], ("random", "greedy", "psrl", "oracle"), budget.n_eval_trials)
+        rows += cell_rows
+        curves.append(curve)
     return rows, _curve_figure(curves, "RL² on random tabular MDPs (one training run per cell)")
