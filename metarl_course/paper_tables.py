@@ -1,4 +1,4 @@
-"""The published numbers the RL² unit compares with (Duan et al. 2016, Tables 1 and 2).
+"""The published numbers the units compare with: RL² (Duan et al. 2016, Tables 1 and 2), MAML (Finn et al. 2017).
 
 ``RL2_TABLE1[(k, n)][method]`` is the average total reward per trial of n pulls on
 k-armed Bernoulli bandits; ``RL2_TABLE2[n][method]`` the total reward of n episodes on
@@ -32,3 +32,15 @@ _TABLE2_ROWS = {
     100: (999.4, 1939.5, 1973.9, 1942.1, 1935.1, 1778.2, 1578.5, 1913.7),
 }
 RL2_TABLE2: dict[int, dict[str, float]] = {n: dict(zip(_TABLE2_COLUMNS, values)) for n, values in _TABLE2_ROWS.items()}
+
+
+# MAML (Finn et al. 2017): the average return over 40 held-out tasks after 0, 1 and 3
+# policy-gradient steps, and the oracle's, from the paper's own results files.
+# ``MAML_RESULTS[task]["MAML"][steps]`` and ``MAML_RESULTS[task]["oracle"]``.
+MAML_RESULTS = {
+    "2D navigation": {"MAML": {0: -40.4, 1: -11.7, 3: -3.2}, "oracle": -2.3},
+    "HalfCheetah velocity": {"MAML": {0: -129.5, 1: -78.6, 3: -60.8}, "oracle": -54.5},
+    "HalfCheetah direction": {"MAML": {0: -50.7, 1: 293.2, 3: 315.7}, "oracle": 442.7},
+    "Ant velocity": {"MAML": {0: 30.6, 1: 96.7, 3: 101.4}, "oracle": 107.9},
+    "Ant direction": {"MAML": {0: 8.7, 1: 499.1, 3: 499.1}, "oracle": 524.8},
+}

@@ -31,7 +31,7 @@ def test_nav_protocol_writes_the_contracted_json_and_png(tmp_path):
 
 
 def test_unknown_benchmark_is_a_clear_error(tmp_path):
-    with pytest.raises(SystemExit, match="no benchmark 'nope'; available: bandit-baselines, mdp-baselines, nav-protocol, rl2-bandits, rl2-mdp, rl2-throughput"):
+    with pytest.raises(SystemExit, match="no benchmark 'nope'; available: bandit-baselines, maml-cheetah, maml-nav, mdp-baselines, nav-protocol, rl2-bandits, rl2-mdp, rl2-throughput"):
         bench.run_benchmark("nope", "ci", tmp_path / "x.json")
 
 
@@ -101,3 +101,24 @@ def test_rl2_benchmarks_train_evaluate_and_resume(name, cell, tmp_path, monkeypa
     # A rerun finds the finished checkpoint: it evaluates the same policy without training again.
     again = {r["method"]: r for r in bench.run_benchmark(name, "ci", tmp_path / "r2.json", seeds=[0])["rows"]}["rl2"]
     assert again["mean"] == pytest.approx(rl2["mean"])
+
+
+@pytest.mark.parametrize("name, task", [("maml-nav", "2D navigation"), ("maml-cheetah", "HalfCheetah velocity")])
+def test_maml_benchmarks_write_adaptation_curves_and_resume(name, task, tmp_path, monkeypatch):
+    from metarl_course import maml_bench
+
+    monkeypatch.setattr(maml_bench, "CHECKPOINTS", tmp_path / "checkpoints")
+    result = bench.run_benchmark(name, "ci", tmp_path / "r.json", seeds=[0])
+    rows = result["rows"]
+    curve = {(r["method"], r["steps"]): r for r in rows if r.get("task") == task and "steps" in r}
+    for method in ("MAML", "pretrained", "random"):
+        assert all((method, k) in curve for k in range(4)), method
+    assert ("oracle", 0) in curve and ("oracle", 1) not in curve
+    assert curve[("paper MAML", 1)]["mean"] == {"2D navigation": -11.7, "HalfCheetah velocity": -78.6}[task]
+    assert any(r["method"] == "seconds per meta-iteration" and r["mean"] > 0 for r in rows)
+    assert (tmp_path / "r.png").exists()
+    assert len(list((tmp_path / "checkpoints").rglob("*.pt"))) == 3  # MAML, pretrained, oracle
+    # A rerun resumes from the finished checkpoints and evaluates the same policies.
+    again = bench.run_benchmark(name, "ci", tmp_path / "r2.json", seeds=[0])["rows"]
+    again_curve = {(r["method"], r["steps"]): r for r in again if r.get("task") == task and "steps" in r}
+    assert again_curve[("MAML", 1)]["mean"] == pytest.approx(curve[("MAML", 1)]["mean"])

@@ -24,20 +24,48 @@ ENV_IDS = {
     "metarl_course/BernoulliBandit-v0": ("metarl_course.envs.bandits:BernoulliBanditEnv", {}),
     # RL²'s random tabular MDPs: |S| = 10, |A| = 5, T = 10, Dirichlet(1) transitions.
     "metarl_course/TabularMDP-v0": ("metarl_course.envs.tabular_mdp:TabularMDPEnv", {}),
+    # MAML's MuJoCo locomotion families on gymnasium's v5 models (see envs/locomotion.py), H = 200.
+    "metarl_course/HalfCheetahVel-v0": ("metarl_course.envs.locomotion:HalfCheetahVelEnv", {}, 200),
+    "metarl_course/HalfCheetahDir-v0": ("metarl_course.envs.locomotion:HalfCheetahDirEnv", {}, 200),
+    "metarl_course/AntVel-v0": ("metarl_course.envs.locomotion:AntVelEnv", {}, 200),
+    "metarl_course/AntDir-v0": ("metarl_course.envs.locomotion:AntDirEnv", {}, 200),
 }
+"""id -> (entry point, kwargs) or (entry point, kwargs, max_episode_steps)."""
 
-for _env_id, (_entry_point, _kwargs) in ENV_IDS.items():
+for _env_id, (_entry_point, _kwargs, *_max_steps) in ENV_IDS.items():
     if _env_id not in registry:
-        register(id=_env_id, entry_point=_entry_point, kwargs=_kwargs)
+        register(id=_env_id, entry_point=_entry_point, kwargs=_kwargs,
+                 max_episode_steps=_max_steps[0] if _max_steps else None)
+
+# The MuJoCo families are imported on first use, so that importing this package (and the
+# non-MuJoCo units) does not load mujoco (about 0.4 s).
+_LOCOMOTION_NAMES = ("AntDirEnv", "AntVelEnv", "HalfCheetahDirEnv", "HalfCheetahVelEnv", "first_episode_mask",
+                     "make_task_vector_env", "measure_step_throughput")
+
+
+def __getattr__(name: str):
+    if name in _LOCOMOTION_NAMES:
+        from metarl_course.envs import locomotion
+
+        return getattr(locomotion, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ENV_IDS",
+    "AntDirEnv",
+    "AntVelEnv",
     "BatchedBernoulliBandit",
     "BatchedNavigation2D",
     "BernoulliBanditEnv",
+    "HalfCheetahDirEnv",
+    "HalfCheetahVelEnv",
     "Navigation2DEnv",
     "Task",
     "TaskDistribution",
+    "first_episode_mask",
+    "make_task_vector_env",
+    "measure_step_throughput",
     "navigation_rewards",
     "sample_arm_means",
     "sample_goals",

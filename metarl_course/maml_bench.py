@@ -1,0 +1,181 @@
+"""Benchmarks ``maml-nav`` and ``maml-cheetah``: the adaptation curves of MAML's Figures 4 and 5.
+
+For each seed: meta-train MAML-TRPO, a *pretrained* policy (the same TRPO on all tasks
+with no inner step), and an *oracle* (the same, with the task as input); take a randomly
+initialised policy as the floor. Then on held-out tasks, fine-tune MAML, pretrained and
+random with the same policy-gradient steps (α = 0.1, then 0.05) and report the return
+after 0, 1, 2 and 3 steps beside the paper's results files; the oracle's return is the
+ceiling. ``maml-nav`` also reports seconds per meta-iteration (the speed headline), with
+the Fisher-vector products on a subsample as in the preset and with all the data.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from metarl_course.bench import register
+from metarl_course.maml import (GaussianMLPPolicy, MAMLConfig, adaptation_curve, navigation_tasks,
+                                navigation_test_tasks, oracle_normalised, train_maml)
+from metarl_course.paper_tables import MAML_RESULTS
+from metarl_course.presets import get_budget
+
+CHECKPOINTS = Path("build/bench")
+STEP_SIZES = (0.1, 0.05, 0.05)
+
+
+def _train_all(name: str, preset: str, seed: int, family, obs_dim: int, act_dim: int, task_dim: int,
+               config: MAMLConfig, iterations: int, baseline_iterations: int) -> dict:
+    """MAML, pretrained and oracle policies for one seed (checkpointed), and a random one."""
+    folder = CHECKPOINTS / name / preset
+    torch.manual_seed(10_000 + seed)
+    policies = {"random": (GaussianMLPPolicy(obs_dim, act_dim, config.hidden), None, False)}
+    runs = {"MAML": (config, iterations),
+            "pretrained": (_replace(config, n_inner=0), baseline_iterations),
+            "oracle": (_replace(config, n_inner=0, task_input=True), baseline_iterations)}
+    for method, (cfg, its) in runs.items():
+        policy, history = train_maml(family, obs_dim, act_dim, its, cfg, seed=seed, task_dim=task_dim, progress=True,
+                                     desc=f"{name} {method} seed {seed}", checkpoint=folder / f"{method}_seed{seed}.pt")
+        policies[method] = (policy, history, cfg.task_input)
+    return policies
+
+
+def _replace(config: MAMLConfig, **changes) -> MAMLConfig:
+    from dataclasses import replace
+    return replace(config, **changes)
+
+
+def _curves(policies: dict, test_env, test_feats, seed: int) -> dict[str, np.ndarray]:
+    """Per-task returns (steps + 1, M) for every method on the held-out tasks."""
+    out = {}
+    for method, (policy, _, task_input) in policies.items():
+        steps = () if method == "oracle" else STEP_SIZES
+        gen = torch.Generator().manual_seed(777 + seed)
+        out[method] = adaptation_curve(policy, test_env, test_feats, steps, generator=gen, task_input=task_input)["returns"]
+    return out
+
+
+def _rows(task: str, curves: dict[str, list[np.ndarray]]) -> list[dict]:
+    rows = []
+    for method, per_seed in curves.items():
+        returns = np.concatenate(per_seed, axis=1)  # (steps + 1, seeds × tasks)
+        for k in range(returns.shape[0]):
+            r = returns[k]
+            rows.append({"method": method, "task": task, "steps": k, "mean": float(r.mean()),
+                         "stderr": float(r.std(ddof=1) / np.sqrt(len(r))) if len(r) > 1 else 0.0, "n": int(len(r))})
+    paper = MAML_RESULTS[task]
+    for k, value in paper["MAML"].items():
+        rows.append({"method": "paper MAML", "task": task, "steps": k, "mean": value, "stderr": 0.0, "n": 40})
+    rows.append({"method": "paper oracle", "task": task, "steps": 0, "mean": paper["oracle"], "stderr": 0.0, "n": 40})
+    floor = next(r["mean"] for r in rows if r["method"] == "random" and r["steps"] == 0)
+    ceiling = next(r["mean"] for r in rows if r["method"] == "oracle" and r["steps"] == 0)
+    for method in ("MAML", "pretrained", "random"):
+        for k in (1, 3):
+            value = next(r["mean"] for r in rows if r["method"] == method and r["steps"] == k)
+            rows.append({"method": f"{method} (oracle-normalised)", "task": task, "steps": k,
+                         "mean": oracle_normalised(value, floor, ceiling), "stderr": 0.0, "n": 1})
+    return rows
+
+
+def _figure(task: str, rows: list[dict], histories: list):
+    import matplotlib.pyplot as plt
+
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    styles = {"MAML": "C0", "pretrained": "C1", "random": "C7"}
+    for method, color in styles.items():
+        pts = sorted((r["steps"], r["mean"], r["stderr"]) for r in rows if r["method"] == method)
+        k, m, s = map(np.array, zip(*pts))
+        ax.errorbar(k, m, yerr=s, marker="o", color=color, label=method, capsize=3)
+    paper = sorted((r["steps"], r["mean"]) for r in rows if r["method"] == "paper MAML")
+    ax.plot(*zip(*paper), "C0x", linestyle="none", markersize=10, label="paper MAML")
+    oracle = next(r["mean"] for r in rows if r["method"] == "oracle")
+    ax.axhline(oracle, color="k", linestyle="--", label="oracle (ours)")
+    ax.axhline(next(r["mean"] for r in rows if r["method"] == "paper oracle"), color="k", linestyle=":",
+               label="oracle (paper)")
+    ax.set(xlabel="number of gradient steps", ylabel="average return", title=f"{task}: adaptation on held-out tasks",
+           xticks=range(len(STEP_SIZES) + 1))
+    ax.legend(fontsize=8)
+    for seed_i, h in enumerate(histories):
+        ax2.plot(h.iteration, h.pre_return, "C1", alpha=0.7, label="pre-update" if seed_i == 0 else None)
+        ax2.plot(h.iteration, h.post_return, "C0", alpha=0.7, label="post-update" if seed_i == 0 else None)
+    ax2.set(xlabel="meta-iteration", ylabel="average return (training tasks)", title="MAML meta-training")
+    ax2.legend()
+    fig.tight_layout()
+    return fig
+
+
+def _seconds_per_iteration(history) -> float:
+    seconds = np.diff([0.0, *history.seconds])
+    return float(np.median(seconds))
+
+
+@register("maml-nav", "MAML-TRPO on 2D navigation (goals U[-0.5,0.5]², H=100, meta-batch 20, 20 trajectories): "
+          "returns after 0-3 gradient steps vs pretrained, random and oracle (the paper's Figure 4), and "
+          "seconds per meta-iteration", default_seeds=(0,))
+def maml_nav(preset: str, seeds: list[int]):
+    budget = get_budget("bench_maml_nav", preset)
+    config = MAMLConfig(meta_batch=budget.meta_batch, n_per_task=budget.n_per_task,
+                        fisher_subsample=budget.fisher_subsample)
+    family = navigation_tasks(budget.n_per_task)
+    test_env, test_feats = navigation_test_tasks(budget.n_test_tasks, budget.n_per_task)
+    curves: dict[str, list] = {}
+    histories, rows = [], []
+    for seed in seeds:
+        policies = _train_all("maml-nav", preset, seed, family, 2, 2, 2, config, budget.iterations,
+                              budget.baseline_iterations)
+        histories.append(policies["MAML"][1])
+        for method, returns in _curves(policies, test_env, test_feats, seed).items():
+            curves.setdefault(method, []).append(returns)
+        rows.append({"method": "seconds per meta-iteration", "fisher_subsample": config.fisher_subsample, "seed": seed,
+                     "mean": _seconds_per_iteration(policies["MAML"][1]), "stderr": 0.0,
+                     "n": len(policies["MAML"][1].seconds), "threads": torch.get_num_threads()})
+    rows = _rows("2D navigation", curves) + rows
+    rows.append(_time_exact_fisher(config, family, budget.n_timed_iterations))
+    return rows, _figure("2D navigation", rows, histories)
+
+
+def _time_exact_fisher(config: MAMLConfig, family, n: int) -> dict:
+    """Seconds per meta-iteration with TRPO's Fisher on all trajectories (the exact second-order KL Hessian)."""
+    exact = _replace(config, fisher_subsample=1.0)
+    start = time.perf_counter()
+    _, history = train_maml(family, 2, 2, n, exact, seed=99)
+    return {"method": "seconds per meta-iteration", "fisher_subsample": 1.0, "mean": _seconds_per_iteration(history),
+            "stderr": 0.0, "n": n, "wall": time.perf_counter() - start, "threads": torch.get_num_threads()}
+
+
+CHEETAH_TASKS = {"HalfCheetah velocity": "metarl_course/HalfCheetahVel-v0",
+                 "HalfCheetah direction": "metarl_course/HalfCheetahDir-v0"}
+
+
+@register("maml-cheetah", "MAML-TRPO on HalfCheetah goal velocity and forward/backward (H=200, gymnasium v5 "
+          "MuJoCo): returns after 0-3 gradient steps vs pretrained, random and oracle (the paper's Figure 5)",
+          default_seeds=(0,))
+def maml_cheetah(preset: str, seeds: list[int]):
+    from metarl_course.maml_locomotion import locomotion_tasks, locomotion_test_tasks
+
+    budget = get_budget("bench_maml_cheetah", preset)
+    config = MAMLConfig(meta_batch=budget.meta_batch, n_per_task=budget.n_per_task,
+                        fisher_subsample=budget.fisher_subsample)
+    rows, figure = [], None
+    for task, env_id in list(CHEETAH_TASKS.items())[:budget.n_tasks_kinds]:
+        curves: dict[str, list] = {}
+        histories = []
+        for seed in seeds:
+            family, train_env = locomotion_tasks(env_id, budget.meta_batch, budget.n_per_task, seed)
+            test_env, test_feats = locomotion_test_tasks(env_id, budget.n_test_tasks, budget.n_per_task)
+            start = time.perf_counter()
+            policies = _train_all(f"maml-cheetah/{env_id.split('/')[1]}", preset, seed, family, train_env.obs_dim,
+                                  train_env.act_dim, 1, config, budget.iterations, budget.baseline_iterations)
+            histories.append(policies["MAML"][1])
+            for method, returns in _curves(policies, test_env, test_feats, seed).items():
+                curves.setdefault(method, []).append(returns)
+            rows.append({"method": "seconds per meta-iteration", "task": task, "seed": seed,
+                         "mean": _seconds_per_iteration(policies["MAML"][1]), "stderr": 0.0,
+                         "n": len(policies["MAML"][1].seconds), "wall": time.perf_counter() - start})
+        task_rows = _rows(task, curves)
+        rows = task_rows + rows
+        figure = _figure(task, task_rows, histories)  # the last task's figure
+    return rows, figure

@@ -1,0 +1,73 @@
+"""MAML's MuJoCo tasks as a task family for ``metarl_course.maml.train_maml``.
+
+The sampler of ``maml`` steps M tasks × N trajectories as tensors of shape (M, N, ...).
+For MuJoCo that is a gymnasium ``SyncVectorEnv`` of M·N copies (copy j·N + i runs task j),
+built once; each meta-iteration only switches the copies' tasks with ``reset_task``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from metarl_course.envs.locomotion import make_task_vector_env
+
+HORIZON = 200
+
+# What a task is, as numbers the oracle policy can read.
+TASK_KEYS = {"metarl_course/HalfCheetahVel-v0": "velocity", "metarl_course/HalfCheetahDir-v0": "direction",
+             "metarl_course/AntVel-v0": "velocity", "metarl_course/AntDir-v0": "direction"}
+
+
+class LocomotionTaskBatch:
+    """M tasks × N copies of one MuJoCo task family behind the ``TaskBatchEnv`` interface."""
+
+    def __init__(self, env_id: str, n_tasks: int, n_per_task: int, seed: int = 0, horizon: int = HORIZON) -> None:
+        self.env_id, self.n_tasks, self.n_per_task, self.horizon = env_id, n_tasks, n_per_task, horizon
+        self.key = TASK_KEYS[env_id]
+        placeholder = [{self.key: 1.0}] * n_tasks
+        self.envs = make_task_vector_env(env_id, placeholder, n_per_task, seed)
+        self.family = self.envs.envs[0].unwrapped
+        self.act_dim = self.envs.single_action_space.shape[0]
+        self.obs_dim = self.envs.single_observation_space.shape[0]
+
+    def set_tasks(self, tasks: list[dict]) -> torch.Tensor:
+        """Give copy j·N + i task j; returns the task features (M, 1) for the oracle."""
+        assert len(tasks) == self.n_tasks
+        for k, env in enumerate(self.envs.envs):
+            env.unwrapped.reset_task(tasks[k // self.n_per_task])
+        return torch.tensor([[float(t[self.key])] for t in tasks], dtype=torch.float32)
+
+    def sample_tasks(self, rng: np.random.Generator) -> list[dict]:
+        return self.family.sample_tasks(self.n_tasks, seed=int(rng.integers(2**31)))
+
+    def _shape(self, x: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(x), dtype=torch.float32).reshape(self.n_tasks, self.n_per_task, *np.shape(x)[1:])
+
+    def reset(self) -> torch.Tensor:
+        obs, _ = self.envs.reset()
+        return self._shape(obs)
+
+    def step(self, actions: torch.Tensor):
+        flat = actions.reshape(-1, self.act_dim).cpu().numpy()
+        obs, reward, terminated, truncated, _ = self.envs.step(flat)
+        return self._shape(obs), self._shape(reward), self._shape(terminated).bool()
+
+
+def locomotion_tasks(env_id: str, n_tasks: int, n_per_task: int, seed: int = 0):
+    """A task family for ``train_maml``: one vector env, new tasks from p(T) on each call."""
+    batch = LocomotionTaskBatch(env_id, n_tasks, n_per_task, seed)
+
+    def make_tasks(m: int, rng: np.random.Generator):
+        assert m == n_tasks, f"built for meta-batch {n_tasks}, asked for {m}"
+        feats = batch.set_tasks(batch.sample_tasks(rng))
+        return batch, feats
+
+    return make_tasks, batch
+
+
+def locomotion_test_tasks(env_id: str, n_tasks: int, n_per_task: int, seed: int = 12345):
+    """Held-out tasks (fixed by ``seed``) in their own vector env: (env, task features)."""
+    batch = LocomotionTaskBatch(env_id, n_tasks, n_per_task, seed)
+    feats = batch.set_tasks(batch.family.sample_tasks(n_tasks, seed=seed))
+    return batch, feats
