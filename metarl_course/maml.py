@@ -346,25 +346,27 @@ def collect_meta_batch(policy: nn.Module, env: TaskBatchEnv, task_features: torc
 def train_maml(make_tasks: TaskFamily, obs_dim: int, act_dim: int, iterations: int, config: MAMLConfig | None = None,
                seed: int = 0, task_dim: int = 0, policy: GaussianMLPPolicy | None = None,
                pieces: Pieces | None = None, progress: bool = False, desc: str = "MAML",
-               checkpoint: Path | None = None) -> tuple[GaussianMLPPolicy, History]:
+               checkpoint: Path | None = None, device: torch.device | str = "cpu") -> tuple[GaussianMLPPolicy, History]:
     """Meta-train a Gaussian MLP policy with MAML-TRPO; returns the policy and its history.
 
     ``pieces`` is where a student's functions plug in. ``checkpoint`` (a file) saves every
-    10 iterations and resumes from it.
+    10 iterations and resumes from it. ``device`` must be where ``make_tasks``' environments
+    put their tensors (``navigation_tasks(..., device=...)``).
     """
     config = config or MAMLConfig()
     pieces = pieces or Pieces()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator(device=device).manual_seed(seed)
     in_dim = obs_dim + (task_dim if config.task_input else 0)
-    policy = policy or GaussianMLPPolicy(in_dim, act_dim, config.hidden)
+    policy = (policy or GaussianMLPPolicy(in_dim, act_dim, config.hidden)).to(device)
     history, start = History(), 0
     if checkpoint is not None and Path(checkpoint).exists():
-        state = torch.load(checkpoint, weights_only=False)
+        state = torch.load(checkpoint, weights_only=False, map_location=device)
         policy.load_state_dict(state["policy"])
         history, start = state["history"], state["iteration"]
-        rng, generator = state["rng"], _restore_generator(state["generator"])
+        rng = state["rng"]
+        generator.set_state(state["generator"].cpu())
     names = [name for name, _ in policy.named_parameters()]
     params = [p for _, p in policy.named_parameters()]
     iterator = range(start, iterations)
@@ -383,7 +385,7 @@ def train_maml(make_tasks: TaskFamily, obs_dim: int, act_dim: int, iterations: i
 
         def hvp_kl():
             n = max(1, round(config.fisher_subsample * config.n_per_task))
-            index = torch.randperm(config.n_per_task, generator=generator)[:n]
+            index = torch.randperm(config.n_per_task, generator=generator, device=generator.device)[:n]
             return subsampled_kl(policy, dict(zip(names, params)), batch, index, config.inner_step,
                                  config.first_order, pieces)
 
@@ -401,12 +403,6 @@ def train_maml(make_tasks: TaskFamily, obs_dim: int, act_dim: int, iterations: i
             torch.save({"policy": policy.state_dict(), "history": history, "iteration": it + 1, "rng": rng,
                         "generator": generator.get_state(), "config": asdict(config)}, checkpoint)
     return policy, history
-
-
-def _restore_generator(state: torch.Tensor) -> torch.Generator:
-    generator = torch.Generator()
-    generator.set_state(state)
-    return generator
 
 
 # -- meta-test: adaptation curves ---------------------------------------------------

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from metarl_course.bench import register
+from metarl_course.device import get_device
 from metarl_course.maml import (GaussianMLPPolicy, MAMLConfig, adaptation_curve, navigation_tasks,
                                 navigation_test_tasks, oracle_normalised, train_maml)
 from metarl_course.paper_tables import MAML_RESULTS
@@ -28,17 +29,18 @@ STEP_SIZES = (0.1, 0.05, 0.05)
 
 
 def _train_all(name: str, preset: str, seed: int, family, obs_dim: int, act_dim: int, task_dim: int,
-               config: MAMLConfig, iterations: int, baseline_iterations: int) -> dict:
+               config: MAMLConfig, iterations: int, baseline_iterations: int, device: torch.device) -> dict:
     """MAML, pretrained and oracle policies for one seed (checkpointed), and a random one."""
     folder = CHECKPOINTS / name / preset
     torch.manual_seed(10_000 + seed)
-    policies = {"random": (GaussianMLPPolicy(obs_dim, act_dim, config.hidden), None, False)}
+    policies = {"random": (GaussianMLPPolicy(obs_dim, act_dim, config.hidden).to(device), None, False)}
     runs = {"MAML": (config, iterations),
             "pretrained": (_replace(config, n_inner=0), baseline_iterations),
             "oracle": (_replace(config, n_inner=0, task_input=True), baseline_iterations)}
     for method, (cfg, its) in runs.items():
         policy, history = train_maml(family, obs_dim, act_dim, its, cfg, seed=seed, task_dim=task_dim, progress=True,
-                                     desc=f"{name} {method} seed {seed}", checkpoint=folder / f"{method}_seed{seed}.pt")
+                                     desc=f"{name} {method} seed {seed}", checkpoint=folder / f"{method}_seed{seed}.pt",
+                                     device=device)
         policies[method] = (policy, history, cfg.task_input)
     return policies
 
@@ -53,7 +55,7 @@ def _curves(policies: dict, test_env, test_feats, seed: int) -> dict[str, np.nda
     out = {}
     for method, (policy, _, task_input) in policies.items():
         steps = () if method == "oracle" else STEP_SIZES
-        gen = torch.Generator().manual_seed(777 + seed)
+        gen = torch.Generator(device=test_feats.device).manual_seed(777 + seed)
         out[method] = adaptation_curve(policy, test_env, test_feats, steps, generator=gen, task_input=task_input)["returns"]
     return out
 
@@ -119,31 +121,38 @@ def maml_nav(preset: str, seeds: list[int]):
     budget = get_budget("bench_maml_nav", preset)
     config = MAMLConfig(meta_batch=budget.meta_batch, n_per_task=budget.n_per_task,
                         fisher_subsample=budget.fisher_subsample)
-    family = navigation_tasks(budget.n_per_task)
-    test_env, test_feats = navigation_test_tasks(budget.n_test_tasks, budget.n_per_task)
+    device = get_device()
+    family = navigation_tasks(budget.n_per_task, device=device)
+    test_env, test_feats = navigation_test_tasks(budget.n_test_tasks, budget.n_per_task, device=device)
     curves: dict[str, list] = {}
     histories, rows = [], []
     for seed in seeds:
         policies = _train_all("maml-nav", preset, seed, family, 2, 2, 2, config, budget.iterations,
-                              budget.baseline_iterations)
+                              budget.baseline_iterations, device)
         histories.append(policies["MAML"][1])
         for method, returns in _curves(policies, test_env, test_feats, seed).items():
             curves.setdefault(method, []).append(returns)
-        rows.append({"method": "seconds per meta-iteration", "fisher_subsample": config.fisher_subsample, "seed": seed,
-                     "mean": _seconds_per_iteration(policies["MAML"][1]), "stderr": 0.0,
-                     "n": len(policies["MAML"][1].seconds), "threads": torch.get_num_threads()})
+        history = policies["MAML"][1]
+        rows.append({"method": "MAML training", "fisher_subsample": config.fisher_subsample, "seed": seed,
+                     "mean": _seconds_per_iteration(history), "stderr": 0.0, "n": len(history.seconds),
+                     "unit": "median seconds per meta-iteration over the whole training run"})
     rows = _rows("2D navigation", curves) + rows
-    rows.append(_time_exact_fisher(config, family, budget.n_timed_iterations))
+    for fisher in sorted({config.fisher_subsample, 1.0}):
+        rows.append(_time_iterations(_replace(config, fisher_subsample=fisher), family, budget.n_timed_iterations, device))
     return rows, _figure("2D navigation", rows, histories)
 
 
-def _time_exact_fisher(config: MAMLConfig, family, n: int) -> dict:
-    """Seconds per meta-iteration with TRPO's Fisher on all trajectories (the exact second-order KL Hessian)."""
-    exact = _replace(config, fisher_subsample=1.0)
+def _time_iterations(config: MAMLConfig, family, n: int, device: torch.device) -> dict:
+    """Seconds per meta-iteration of a fresh run of ``n`` iterations (sampling, inner step, TRPO), timed alone.
+
+    ``fisher_subsample=1.0`` is TRPO with the exact second-order KL Hessian on all trajectories.
+    """
     start = time.perf_counter()
-    _, history = train_maml(family, 2, 2, n, exact, seed=99)
-    return {"method": "seconds per meta-iteration", "fisher_subsample": 1.0, "mean": _seconds_per_iteration(history),
-            "stderr": 0.0, "n": n, "wall": time.perf_counter() - start, "threads": torch.get_num_threads()}
+    _, history = train_maml(family, 2, 2, n, config, seed=99, device=device)
+    return {"method": "seconds per meta-iteration", "fisher_subsample": config.fisher_subsample,
+            "mean": float(np.mean(np.diff([0.0, *history.seconds]))), "stderr": 0.0, "n": n,
+            "wall": time.perf_counter() - start, "threads": torch.get_num_threads(),
+            "projected_500_iterations_minutes": 500 * history.seconds[-1] / n / 60}
 
 
 CHEETAH_TASKS = {"HalfCheetah velocity": "metarl_course/HalfCheetahVel-v0",
@@ -160,15 +169,16 @@ def maml_cheetah(preset: str, seeds: list[int]):
     config = MAMLConfig(meta_batch=budget.meta_batch, n_per_task=budget.n_per_task,
                         fisher_subsample=budget.fisher_subsample)
     rows, figure = [], None
+    device = get_device()
     for task, env_id in list(CHEETAH_TASKS.items())[:budget.n_tasks_kinds]:
         curves: dict[str, list] = {}
         histories = []
         for seed in seeds:
-            family, train_env = locomotion_tasks(env_id, budget.meta_batch, budget.n_per_task, seed)
-            test_env, test_feats = locomotion_test_tasks(env_id, budget.n_test_tasks, budget.n_per_task)
+            family, train_env = locomotion_tasks(env_id, budget.meta_batch, budget.n_per_task, seed, device=device)
+            test_env, test_feats = locomotion_test_tasks(env_id, budget.n_test_tasks, budget.n_per_task, device=device)
             start = time.perf_counter()
             policies = _train_all(f"maml-cheetah/{env_id.split('/')[1]}", preset, seed, family, train_env.obs_dim,
-                                  train_env.act_dim, 1, config, budget.iterations, budget.baseline_iterations)
+                                  train_env.act_dim, 1, config, budget.iterations, budget.baseline_iterations, device)
             histories.append(policies["MAML"][1])
             for method, returns in _curves(policies, test_env, test_feats, seed).items():
                 curves.setdefault(method, []).append(returns)
@@ -178,4 +188,17 @@ def maml_cheetah(preset: str, seeds: list[int]):
         task_rows = _rows(task, curves)
         rows = task_rows + rows
         figure = _figure(task, task_rows, histories)  # the last task's figure
+    rows += _mujoco_throughput_rows(budget.meta_batch * budget.n_per_task)
     return rows, figure
+
+
+def _mujoco_throughput_rows(n_envs: int, n_steps: int = 200) -> list[dict]:
+    """HalfCheetah steps per second: one env vs the synchronous vector env MAML samples with."""
+    from metarl_course.envs.locomotion import measure_step_throughput
+
+    rows = []
+    for n in sorted({1, n_envs}):
+        rate = measure_step_throughput("metarl_course/HalfCheetahVel-v0", n, n_steps)
+        rows.append({"method": "env-steps", "env": "HalfCheetahVel", "n_envs": n, "vector": "sync", "mean": rate,
+                     "stderr": 0.0, "n": 1, "unit": "environment steps per second"})
+    return rows

@@ -22,8 +22,10 @@ TASK_KEYS = {"metarl_course/HalfCheetahVel-v0": "velocity", "metarl_course/HalfC
 class LocomotionTaskBatch:
     """M tasks × N copies of one MuJoCo task family behind the ``TaskBatchEnv`` interface."""
 
-    def __init__(self, env_id: str, n_tasks: int, n_per_task: int, seed: int = 0, horizon: int = HORIZON) -> None:
+    def __init__(self, env_id: str, n_tasks: int, n_per_task: int, seed: int = 0, horizon: int = HORIZON,
+                 device: torch.device | str = "cpu") -> None:
         self.env_id, self.n_tasks, self.n_per_task, self.horizon = env_id, n_tasks, n_per_task, horizon
+        self.device = torch.device(device)
         self.key = TASK_KEYS[env_id]
         placeholder = [{self.key: 1.0}] * n_tasks
         self.envs = make_task_vector_env(env_id, placeholder, n_per_task, seed)
@@ -36,13 +38,14 @@ class LocomotionTaskBatch:
         assert len(tasks) == self.n_tasks
         for k, env in enumerate(self.envs.envs):
             env.unwrapped.reset_task(tasks[k // self.n_per_task])
-        return torch.tensor([[float(t[self.key])] for t in tasks], dtype=torch.float32)
+        return torch.tensor([[float(t[self.key])] for t in tasks], dtype=torch.float32, device=self.device)
 
     def sample_tasks(self, rng: np.random.Generator) -> list[dict]:
         return self.family.sample_tasks(self.n_tasks, seed=int(rng.integers(2**31)))
 
     def _shape(self, x: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(np.asarray(x), dtype=torch.float32).reshape(self.n_tasks, self.n_per_task, *np.shape(x)[1:])
+        x = torch.as_tensor(np.asarray(x), dtype=torch.float32, device=self.device)
+        return x.reshape(self.n_tasks, self.n_per_task, *x.shape[1:])
 
     def reset(self) -> torch.Tensor:
         obs, _ = self.envs.reset()
@@ -54,9 +57,9 @@ class LocomotionTaskBatch:
         return self._shape(obs), self._shape(reward), self._shape(terminated).bool()
 
 
-def locomotion_tasks(env_id: str, n_tasks: int, n_per_task: int, seed: int = 0):
+def locomotion_tasks(env_id: str, n_tasks: int, n_per_task: int, seed: int = 0, device: torch.device | str = "cpu"):
     """A task family for ``train_maml``: one vector env, new tasks from p(T) on each call."""
-    batch = LocomotionTaskBatch(env_id, n_tasks, n_per_task, seed)
+    batch = LocomotionTaskBatch(env_id, n_tasks, n_per_task, seed, device=device)
 
     def make_tasks(m: int, rng: np.random.Generator):
         assert m == n_tasks, f"built for meta-batch {n_tasks}, asked for {m}"
@@ -66,8 +69,9 @@ def locomotion_tasks(env_id: str, n_tasks: int, n_per_task: int, seed: int = 0):
     return make_tasks, batch
 
 
-def locomotion_test_tasks(env_id: str, n_tasks: int, n_per_task: int, seed: int = 12345):
+def locomotion_test_tasks(env_id: str, n_tasks: int, n_per_task: int, seed: int = 12345,
+                          device: torch.device | str = "cpu"):
     """Held-out tasks (fixed by ``seed``) in their own vector env: (env, task features)."""
-    batch = LocomotionTaskBatch(env_id, n_tasks, n_per_task, seed)
+    batch = LocomotionTaskBatch(env_id, n_tasks, n_per_task, seed, device=device)
     feats = batch.set_tasks(batch.family.sample_tasks(n_tasks, seed=seed))
     return batch, feats
