@@ -186,11 +186,18 @@ def _with_task(obs: torch.Tensor, task_features: torch.Tensor | None) -> torch.T
 
 
 # -- 2D navigation tasks --------------------------------------------------------------
+NAV_ACTION_SCALE = 0.1     # rllab's normalize(): env action = clip(0.1 a, -0.1, 0.1)
+NAV_TERMINATE_WITHIN = 0.01  # MAML's point env: done when |x - g| < 0.01 in both coordinates
+
+
 def navigation_tasks(n_per_task: int, horizon: int = 100, device: torch.device | str | None = None) -> "TaskFamily":
-    """MAML's 2D navigation: goals ~ U[-0.5, 0.5]², N trajectories per goal, as a task family."""
+    """MAML's 2D navigation as its official code ran it: goals ~ U[-0.5, 0.5]², N trajectories
+    per goal, actions in normalised units (scaled by 0.1, then clipped to ±0.1), and an
+    episode that ends once the point is within 0.01 of the goal in both coordinates."""
     def make_tasks(n_tasks: int, rng: np.random.Generator) -> tuple[TensorNavigation2D, torch.Tensor]:
         goals = rng.uniform(-0.5, 0.5, size=(n_tasks, 2))
-        env = TensorNavigation2D(goals, n_per_task, horizon, device=device)
+        env = TensorNavigation2D(goals, n_per_task, horizon, device=device, action_scale=NAV_ACTION_SCALE,
+                                 terminate_within=NAV_TERMINATE_WITHIN)
         return env, env.goals[:, 0, :]
     return make_tasks
 

@@ -194,8 +194,8 @@ def test_sampling_is_reproducible_and_adaptation_reaches_the_next_policy():
     a = sample_episodes(policy, per_task(dict(policy.named_parameters()), 3), env, torch.Generator().manual_seed(0))
     b = sample_episodes(policy, per_task(dict(policy.named_parameters()), 3), env, torch.Generator().manual_seed(0))
     assert torch.equal(a.actions, b.actions) and a.observations.shape == (3, 5, 100, 2)
-    # positions are the cumulative clipped actions
-    np.testing.assert_allclose(a.observations[:, :, 1], a.actions[:, :, 0].clamp(-0.1, 0.1), atol=1e-6)
+    # positions are the cumulative actions, scaled to env units (0.1) and clipped
+    np.testing.assert_allclose(a.observations[:, :, 1], (0.1 * a.actions[:, :, 0]).clamp(-0.1, 0.1), atol=1e-6)
     out = adaptation_curve(policy, env, feats, step_sizes=(0.1, 0.05), generator=torch.Generator().manual_seed(0))
     assert out["returns"].shape == (3, 3)
 

@@ -148,11 +148,17 @@ class TensorNavigation2D:
 
     The sampler of MAML (``metarl_course.maml``) needs hundreds of trajectories per
     meta-iteration; stepping them as one tensor on the policy's device avoids a round trip
-    through NumPy at every step. Same dynamics and rewards as ``Navigation2DEnv``.
+    through NumPy at every step. Same dynamics and rewards as ``Navigation2DEnv``, with two
+    options that MAML's official code had:
+
+    - ``action_scale``: the policy acts in normalised units and the env moves by
+      clip(action_scale · a, -0.1, 0.1) (rllab's ``normalize`` wrapper, scale 0.1, so that
+      a unit-variance Gaussian policy is not saturated by the clipping);
+    - ``terminate_within``: an episode ends once |x - g| < tol in both coordinates (0.01 there).
     """
 
     def __init__(self, goals, n_per_task: int, horizon: int = 100, sparse: bool = False, goal_radius: float = 0.2,
-                 dtype=None, device=None) -> None:
+                 dtype=None, device=None, action_scale: float = 1.0, terminate_within: float | None = None) -> None:
         import torch
 
         self.torch = torch
@@ -161,6 +167,8 @@ class TensorNavigation2D:
         self.horizon = horizon
         self.sparse = sparse
         self.goal_radius = goal_radius
+        self.action_scale = action_scale
+        self.terminate_within = terminate_within
         self.positions = self.goals.new_zeros(self.goals.shape[0], n_per_task, 2)
 
     def reset(self):
@@ -168,11 +176,14 @@ class TensorNavigation2D:
         return self.positions.clone()
 
     def step(self, actions):
-        self.positions = self.positions + actions.clamp(-MAX_ACTION, MAX_ACTION)
+        self.positions = self.positions + (self.action_scale * actions).clamp(-MAX_ACTION, MAX_ACTION)
         distance = (self.positions - self.goals).norm(dim=-1)
         if self.sparse:
             rewards = self.torch.where(distance <= self.goal_radius, 1.0 - distance, self.torch.zeros_like(distance))
         else:
             rewards = -distance
-        terminated = self.torch.zeros_like(distance, dtype=self.torch.bool)
+        if self.terminate_within is None:
+            terminated = self.torch.zeros_like(distance, dtype=self.torch.bool)
+        else:
+            terminated = ((self.positions - self.goals).abs() < self.terminate_within).all(dim=-1)
         return self.positions.clone(), rewards, terminated
