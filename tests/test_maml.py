@@ -229,13 +229,14 @@ def test_student_pieces_are_the_ones_called():
 
 @pytest.mark.slow
 def test_maml_learns_to_adapt_on_2d_navigation():
-    """A short run (meta-batch 10, 10 trajectories, 25 iterations, about a minute on one core):
+    """A short run (meta-batch 10, 10 trajectories, 25 iterations, about 25 s on one core):
     the post-update return must clearly beat the pre-update return on held-out goals.
-    Measured at commit time: pre -43.2, post one step -30.5 (fixed seeds)."""
+    Measured with these seeds: held-out pre -42.6, post one step -18.3; the training
+    post-update return went from -77.3 to -14.6."""
     config = MAMLConfig(meta_batch=10, n_per_task=10, fisher_subsample=0.2)
     policy, history = train_maml(navigation_tasks(10), 2, 2, 25, config, seed=0)
     env, feats = navigation_test_tasks(20, 10)
     curve = adaptation_curve(policy, env, feats, step_sizes=(0.1,), generator=torch.Generator().manual_seed(0))
     pre, post = curve["returns"].mean(axis=1)
-    assert history.post_return[-1] > history.post_return[0] + 20
-    assert post > pre + 5, (pre, post)
+    assert history.post_return[-1] > history.post_return[0] + 40
+    assert post > pre + 15, (pre, post)
