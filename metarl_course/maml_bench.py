@@ -25,7 +25,8 @@ from metarl_course.paper_tables import MAML_RESULTS
 from metarl_course.presets import get_budget
 
 CHECKPOINTS = Path("build/bench")
-STEP_SIZES = (0.1, 0.05, 0.05)
+STEP_SIZES = (0.1, 0.05, 0.05)        # the paper's protocol: α = 0.1, then 0.05
+SMALL_LATER_STEPS = (0.1, 0.025, 0.025)  # what our meta-trained policy needs after the first step
 
 
 def _train_all(name: str, preset: str, seed: int, family, obs_dim: int, act_dim: int, task_dim: int,
@@ -57,6 +58,9 @@ def _curves(policies: dict, test_env, test_feats, seed: int) -> dict[str, np.nda
         steps = () if method == "oracle" else STEP_SIZES
         gen = torch.Generator(device=test_feats.device).manual_seed(777 + seed)
         out[method] = adaptation_curve(policy, test_env, test_feats, steps, generator=gen, task_input=task_input)["returns"]
+    gen = torch.Generator(device=test_feats.device).manual_seed(777 + seed)
+    out["MAML, later steps 0.025"] = adaptation_curve(policies["MAML"][0], test_env, test_feats, SMALL_LATER_STEPS,
+                                                      generator=gen)["returns"]
     return out
 
 
@@ -86,11 +90,12 @@ def _figure(task: str, rows: list[dict], histories: list):
     import matplotlib.pyplot as plt
 
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-    styles = {"MAML": "C0", "pretrained": "C1", "random": "C7"}
-    for method, color in styles.items():
+    styles = {"MAML": ("C0", "-"), "MAML, later steps 0.025": ("C0", ":"), "pretrained": ("C1", "-"),
+              "random": ("C7", "-")}
+    for method, (color, line) in styles.items():
         pts = sorted((r["steps"], r["mean"], r["stderr"]) for r in rows if r["method"] == method)
         k, m, s = map(np.array, zip(*pts))
-        ax.errorbar(k, m, yerr=s, marker="o", color=color, label=method, capsize=3)
+        ax.errorbar(k, m, yerr=s, marker="o", color=color, linestyle=line, label=method, capsize=3)
     paper = sorted((r["steps"], r["mean"]) for r in rows if r["method"] == "paper MAML")
     ax.plot(*zip(*paper), "C0x", linestyle="none", markersize=10, label="paper MAML")
     oracle = next(r["mean"] for r in rows if r["method"] == "oracle")
