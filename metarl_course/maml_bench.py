@@ -78,6 +78,8 @@ def _rows(task: str, curves: dict[str, list[np.ndarray]]) -> list[dict]:
     rows.append({"method": "paper oracle", "task": task, "steps": 0, "mean": paper["oracle"], "stderr": 0.0, "n": 40})
     floor = next(r["mean"] for r in rows if r["method"] == "random" and r["steps"] == 0)
     ceiling = next(r["mean"] for r in rows if r["method"] == "oracle" and r["steps"] == 0)
+    if ceiling <= floor:  # an undertrained oracle: the normalised score would mean nothing
+        return rows
     for method in ("MAML", "pretrained", "random"):
         for k in (1, 3):
             value = next(r["mean"] for r in rows if r["method"] == method and r["steps"] == k)
