@@ -1,0 +1,14 @@
+# planted bug: one regression on the steps of all tasks together, so every goal gets the same baseline
+# cell: fit_linear_baseline
+# loses: test_fit_linear_baseline
+# message: one regression was fitted to all tasks together
+def fit_linear_baseline(observations, returns, mask):
+    M, N, T, _ = observations.shape
+    obs = observations.double().clamp(-10.0, 10.0)
+    t = (torch.arange(T, dtype=torch.float64) / 100.0).expand(M, N, T).unsqueeze(-1)
+    phi = torch.cat([obs, obs**2, t, t**2, t**3, torch.ones_like(t)], dim=-1)
+    X = (phi * mask.double().unsqueeze(-1)).reshape(M * N * T, -1)
+    y = (returns.double() * mask.double()).reshape(M * N * T, 1)
+    ridge = 1e-5 * torch.eye(X.shape[-1], dtype=torch.float64)
+    w = torch.linalg.solve(X.T @ X + ridge, X.T @ y)
+    return (phi.reshape(-1, phi.shape[-1]) @ w).reshape(M, N, T).to(returns.dtype)
