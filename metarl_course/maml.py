@@ -258,13 +258,12 @@ def subsampled_kl(policy: nn.Module, theta: Params, batch: MetaBatch, index: tor
     post-update ones) are estimated from the subsample, while θ'_i keeps its exact value:
         θ'_sub(θ) = θ - α ∇L_sub(θ) + [θ'_i - (θ - α ∇L_sub(θ))]_{at θ_old, a constant}.
     """
-    pick = lambda ep: Episodes(ep.observations[:, index], ep.actions[:, index], ep.rewards[:, index],  # noqa: E731
-                               ep.mask[:, index])
     params = per_task(theta, batch.post.rewards.shape[0])
     for episodes, advantages, exact in zip(batch.pre, batch.pre_advantages, batch.adapted):
-        adapted = adapt(policy, params, pick(episodes), advantages[:, index], step_size, first_order, pieces)
+        adapted = adapt(policy, params, episodes.trajectories(index), advantages[:, index], step_size, first_order,
+                        pieces)
         params = {name: p + (exact[name] - p).detach() for name, p in adapted.items()}
-    sub = MetaBatch([], [], pick(batch.post), batch.post_advantages[:, index], batch.old_mean[:, index],
+    sub = MetaBatch([], [], batch.post.trajectories(index), batch.post_advantages[:, index], batch.old_mean[:, index],
                     batch.old_log_std[:, index], batch.task_features, [])
     return _post_update_objective(policy, params, sub, pieces)[1]
 

@@ -12,6 +12,7 @@ the Fisher-vector products on a subsample as in the preset and with all the data
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,19 +37,14 @@ def _train_all(name: str, preset: str, seed: int, family, obs_dim: int, act_dim:
     torch.manual_seed(10_000 + seed)
     policies = {"random": (GaussianMLPPolicy(obs_dim, act_dim, config.hidden).to(device), None, False)}
     runs = {"MAML": (config, iterations),
-            "pretrained": (_replace(config, n_inner=0), baseline_iterations),
-            "oracle": (_replace(config, n_inner=0, task_input=True), baseline_iterations)}
+            "pretrained": (replace(config, n_inner=0), baseline_iterations),
+            "oracle": (replace(config, n_inner=0, task_input=True), baseline_iterations)}
     for method, (cfg, its) in runs.items():
         policy, history = train_maml(family, obs_dim, act_dim, its, cfg, seed=seed, task_dim=task_dim, progress=True,
                                      desc=f"{name} {method} seed {seed}", checkpoint=folder / f"{method}_seed{seed}.pt",
                                      device=device)
         policies[method] = (policy, history, cfg.task_input)
     return policies
-
-
-def _replace(config: MAMLConfig, **changes) -> MAMLConfig:
-    from dataclasses import replace
-    return replace(config, **changes)
 
 
 def _curves(policies: dict, test_env, test_feats, seed: int) -> dict[str, np.ndarray]:
@@ -145,7 +141,7 @@ def maml_nav(preset: str, seeds: list[int]):
                      "unit": "median seconds per meta-iteration over the whole training run"})
     rows = _rows("2D navigation", curves) + rows
     for fisher in sorted({config.fisher_subsample, 1.0}):
-        rows.append(_time_iterations(_replace(config, fisher_subsample=fisher), family, budget.n_timed_iterations, device))
+        rows.append(_time_iterations(replace(config, fisher_subsample=fisher), family, budget.n_timed_iterations, device))
     return rows, _figure("2D navigation", rows, histories)
 
 

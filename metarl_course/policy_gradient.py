@@ -41,6 +41,10 @@ class Episodes:
     def mean_return(self) -> float:
         return float(self.returns_per_episode.mean())
 
+    def trajectories(self, index: torch.Tensor) -> "Episodes":
+        """The same tasks with only the trajectories ``index`` of each."""
+        return Episodes(self.observations[:, index], self.actions[:, index], self.rewards[:, index], self.mask[:, index])
+
 
 def discounted_returns(rewards: torch.Tensor, mask: torch.Tensor, gamma: float) -> torch.Tensor:
     """Returns-to-go G_t = r_t + γ G_{t+1} (G = 0 after the last step), along the last axis."""
