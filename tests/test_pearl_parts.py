@@ -1,0 +1,100 @@
+"""PEARL's posterior and SAC's pieces against hand-derived values and torch.distributions."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch.distributions import Normal, TransformedDistribution, kl_divergence
+from torch.distributions.transforms import TanhTransform
+
+from metarl_course.pearl import ContextEncoder, infer_posterior, kl_to_standard_normal, product_of_gaussians, sample_z
+from metarl_course.sac import TanhGaussianPolicy, q_loss, soft_update, tanh_gaussian_log_prob
+
+
+def test_product_of_two_gaussians_by_hand():
+    # N(0, 1) · N(2, 1) ∝ N(1, 1/2);  N(0, 1) · N(3, 2) ∝ N(1, 2/3)
+    means = torch.tensor([[[0.0, 0.0], [2.0, 3.0]]])          # (T=1, N=2, d=2)
+    variances = torch.tensor([[[1.0, 1.0], [1.0, 2.0]]])
+    mean, variance = product_of_gaussians(means, variances)
+    np.testing.assert_allclose(mean, [[1.0, 1.0]], atol=1e-6)
+    np.testing.assert_allclose(variance, [[0.5, 2.0 / 3.0]], atol=1e-6)
+
+
+def test_posterior_is_order_free_and_sharpens_with_evidence():
+    torch.manual_seed(0)
+    means, variances = torch.randn(3, 8, 5), torch.rand(3, 8, 5) + 0.1
+    perm = torch.randperm(8)
+    a, b = product_of_gaussians(means, variances), product_of_gaussians(means[:, perm], variances[:, perm])
+    np.testing.assert_allclose(a[0], b[0], atol=1e-5)
+    np.testing.assert_allclose(a[1], b[1], atol=1e-6)
+    fewer = product_of_gaussians(means[:, :4], variances[:, :4])[1]
+    assert torch.all(a[1] < fewer)  # more transitions, smaller variance
+    one = product_of_gaussians(means[:, :1], variances[:, :1])  # one factor is itself
+    np.testing.assert_allclose(one[0], means[:, 0], atol=1e-6)
+
+
+def test_kl_to_the_prior_matches_torch_distributions():
+    mean, variance = torch.tensor([[0.0, 1.0, -0.5]]), torch.tensor([[1.0, 1.0, math.e]])
+    by_hand = 0.5 * (0.0 + 1.0 + (math.e - 1.0 - 1.0))  # ½(σ² + μ² - 1 - log σ²) per dimension
+    assert kl_to_standard_normal(mean, variance).item() == pytest.approx(by_hand + 0.5 * 0.25)
+    reference = kl_divergence(Normal(mean, variance.sqrt()), Normal(0.0, 1.0)).sum(-1)
+    np.testing.assert_allclose(kl_to_standard_normal(mean, variance), reference, atol=1e-6)
+
+
+def test_encoder_posterior_is_permutation_invariant_and_the_prior_without_context():
+    torch.manual_seed(1)
+    encoder = ContextEncoder(transition_dim=5, latent_dim=3, hidden=(16, 16))
+    context = torch.randn(4, 10, 5)
+    mean, variance = infer_posterior(encoder, context)
+    shuffled = infer_posterior(encoder, context[:, torch.randperm(10)])
+    assert mean.shape == variance.shape == (4, 3) and torch.all(variance > 0)
+    np.testing.assert_allclose(mean.detach(), shuffled[0].detach(), atol=1e-5)
+    prior = infer_posterior(encoder, context[:, :0])
+    assert torch.equal(prior[0], torch.zeros(4, 3)) and torch.equal(prior[1], torch.ones(4, 3))
+
+
+def test_sampled_z_carries_gradient_to_the_encoder():
+    encoder = ContextEncoder(transition_dim=3, latent_dim=2, hidden=(8,))
+    z = sample_z(*infer_posterior(encoder, torch.randn(2, 5, 3)), torch.Generator().manual_seed(0))
+    z.sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in encoder.parameters())
+
+
+def test_tanh_gaussian_log_prob_matches_torch_distributions():
+    torch.manual_seed(2)
+    mean, log_std = torch.randn(6, 3), torch.randn(6, 3) * 0.5
+    pre_tanh = mean + log_std.exp() * torch.randn(6, 3)
+    dist = TransformedDistribution(Normal(mean, log_std.exp()), [TanhTransform()])
+    expected = dist.log_prob(torch.tanh(pre_tanh)).sum(-1)
+    np.testing.assert_allclose(tanh_gaussian_log_prob(pre_tanh, mean, log_std), expected, atol=1e-4)
+
+
+def test_policy_actions_are_bounded_and_deterministic_mode_is_repeatable():
+    policy = TanhGaussianPolicy(4, 2, hidden=(8,))
+    x = torch.randn(100, 4) * 10
+    action, logp = policy(x)
+    # large inputs saturate tanh to exactly ±1 in float32; the log-probability must stay finite
+    assert torch.all(action.abs() <= 1) and logp.shape == (100,) and torch.isfinite(logp).all()
+    assert torch.equal(policy(x, deterministic=True)[0], policy(x, deterministic=True)[0])
+
+
+def test_q_loss_target_by_hand_and_without_gradient():
+    q1 = torch.tensor([1.0, 0.0], requires_grad=True)
+    q2 = torch.tensor([0.0, 0.0], requires_grad=True)
+    next_v = torch.tensor([2.0, 2.0], requires_grad=True)
+    # y = 5·r + 0.9·(1 - d)·V̄ = [5·1 + 0.9·2, 5·0 + 0] = [6.8, 0]
+    loss = q_loss(q1, q2, torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0]), next_v, gamma=0.9, reward_scale=5.0)
+    assert loss.item() == pytest.approx(((1 - 6.8) ** 2 + 0) / 2 + (6.8**2 + 0) / 2)
+    loss.backward()
+    assert next_v.grad is None
+
+
+def test_soft_update_moves_a_fraction_tau():
+    source, target = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    before = [p.detach().clone() for p in target.parameters()]
+    soft_update(target, source, tau=0.25)
+    for t, b, s in zip(target.parameters(), before, source.parameters()):
+        np.testing.assert_allclose(t.detach(), 0.75 * b + 0.25 * s.detach(), atol=1e-7)
