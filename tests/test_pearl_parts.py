@@ -98,3 +98,27 @@ def test_soft_update_moves_a_fraction_tau():
     soft_update(target, source, tau=0.25)
     for t, b, s in zip(target.parameters(), before, source.parameters()):
         np.testing.assert_allclose(t.detach(), 0.75 * b + 0.25 * s.detach(), atol=1e-7)
+
+
+def test_replay_keeps_tasks_apart_wraps_around_and_samples_only_filled_slots():
+    from metarl_course.replay import MultiTaskReplay
+
+    buffer = MultiTaskReplay(n_tasks=3, capacity=4, obs_dim=2, act_dim=1)
+
+    def add(task, values):
+        k = len(values)
+        v = torch.tensor(values, dtype=torch.float32)
+        buffer.add(task, observations=v[:, None].repeat(1, 2), actions=v, rewards=v, next_observations=v[:, None].repeat(1, 2),
+                   dones=torch.zeros(k))
+
+    add(0, [1, 2, 3])
+    add(2, [10, 11, 12, 13, 14, 15])          # wraps: keeps 12..15
+    assert buffer.size.tolist() == [3, 0, 4]
+    batch = buffer.sample(torch.tensor([0, 2]), 200, torch.Generator().manual_seed(0))
+    assert batch["observations"].shape == (2, 200, 2) and batch["rewards"].shape == (2, 200, 1)
+    assert set(batch["rewards"][0, :, 0].tolist()) == {1.0, 2.0, 3.0}
+    assert set(batch["rewards"][1, :, 0].tolist()) == {12.0, 13.0, 14.0, 15.0}
+    with pytest.raises(ValueError, match="empty buffer for task"):
+        buffer.sample(torch.tensor([1]), 5)
+    buffer.clear(0)
+    assert buffer.size[0] == 0
