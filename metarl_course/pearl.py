@@ -23,7 +23,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from metarl_course.sac import mlp
+from metarl_course.replay import FIELDS
+from metarl_course.sac import TanhGaussianPolicy, mlp, policy_loss, q_loss, soft_update, value_loss
 
 MIN_VARIANCE = 1e-7
 
@@ -76,3 +77,88 @@ def sample_z(mean: torch.Tensor, variance: torch.Tensor, generator: torch.Genera
     """z = μ + σ ε, ε ~ N(0, I): reparameterised, so gradients reach the encoder through z."""
     noise = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
     return mean + variance.sqrt() * noise
+
+
+# -- the agent and its losses (Algorithm 1's inner loop) ------------------------------
+class PEARLAgent(nn.Module):
+    """The context encoder and a SAC agent whose networks all read [s, z] (Q also reads a)."""
+
+    def __init__(self, obs_dim: int, act_dim: int, latent_dim: int = 5, use_next_obs: bool = False,
+                 net_hidden: tuple[int, ...] = (300, 300, 300), encoder_hidden: tuple[int, ...] = (200, 200, 200)):
+        super().__init__()
+        transition_dim = obs_dim + act_dim + 1 + (obs_dim if use_next_obs else 0)
+        self.use_next_obs = use_next_obs
+        self.encoder = ContextEncoder(transition_dim, latent_dim, encoder_hidden)
+        self.policy = TanhGaussianPolicy(obs_dim + latent_dim, act_dim, net_hidden)
+        self.q1 = mlp(obs_dim + act_dim + latent_dim, 1, net_hidden)
+        self.q2 = mlp(obs_dim + act_dim + latent_dim, 1, net_hidden)
+        self.value = mlp(obs_dim + latent_dim, 1, net_hidden)
+        self.target_value = mlp(obs_dim + latent_dim, 1, net_hidden)
+        self.target_value.load_state_dict(self.value.state_dict())
+
+    def context(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Transitions (T, N, ...) as encoder inputs c_n = (s, a, r[, s'])."""
+        parts = [batch["observations"], batch["actions"], batch["rewards"]]
+        if self.use_next_obs:
+            parts.append(batch["next_observations"])
+        return torch.cat(parts, dim=-1)
+
+
+def with_z(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """[x, z] with each task's z (T, d) repeated along that task's B rows of x (T, B, ...)."""
+    return torch.cat([x, z[:, None, :].expand(*x.shape[:-1], z.shape[-1])], dim=-1)
+
+
+def make_optimizers(agent: PEARLAgent, lr: float = 3e-4) -> dict[str, torch.optim.Optimizer]:
+    """One Adam per part, as in PEARL (all learning rates 3e-4)."""
+    return {"critic": torch.optim.Adam([*agent.q1.parameters(), *agent.q2.parameters()], lr=lr),
+            "encoder": torch.optim.Adam(agent.encoder.parameters(), lr=lr),
+            "value": torch.optim.Adam(agent.value.parameters(), lr=lr),
+            "policy": torch.optim.Adam(agent.policy.parameters(), lr=lr)}
+
+
+def pearl_update(agent: PEARLAgent, optimizers: dict[str, torch.optim.Optimizer], rl_batch: dict[str, torch.Tensor],
+                 context: torch.Tensor, kl_weight: float = 0.1, gamma: float = 0.99, reward_scale: float = 5.0,
+                 tau: float = 0.005, generator: torch.Generator | None = None) -> dict[str, float]:
+    """One PEARL gradient step on a meta-batch of T tasks (rl_batch fields (T, B, ...), context (T, C, ...)).
+
+    In the order of the official code:
+    1. z ~ q_φ(z | c), one per task; the critic loss keeps z's gradient, so the encoder is
+       trained by the Bellman error plus λ·KL(q_φ(z | c) ‖ N(0, I));
+    2. the value network towards min_k Q_k(s, ã) - log π(ã | s), with the updated critics
+       and z detached; then the target value network moves by τ;
+    3. the policy, with z detached (the policy must not shape the task belief).
+    """
+    mean, variance = infer_posterior(agent.encoder, context)
+    z = sample_z(mean, variance, generator)
+    kl = kl_to_standard_normal(mean, variance).mean()
+    obs, actions, rewards, next_obs, dones = (rl_batch[k] for k in FIELDS)
+
+    q_in = with_z(torch.cat([obs, actions], dim=-1), z)
+    with torch.no_grad():
+        target_next_value = agent.target_value(with_z(next_obs, z)).squeeze(-1)
+    critic = q_loss(agent.q1(q_in).squeeze(-1), agent.q2(q_in).squeeze(-1), rewards.squeeze(-1), dones.squeeze(-1),
+                    target_next_value, gamma, reward_scale)
+    _step([optimizers["critic"], optimizers["encoder"]], critic + kl_weight * kl)
+
+    z = z.detach()
+    s_z = with_z(obs, z)
+    new_actions, log_prob = agent.policy(s_z)
+    q_new_in = with_z(torch.cat([obs, new_actions], dim=-1), z)
+    min_q_new = torch.min(agent.q1(q_new_in), agent.q2(q_new_in)).squeeze(-1)
+    v_loss = value_loss(agent.value(s_z).squeeze(-1), min_q_new, log_prob)
+    _step([optimizers["value"]], v_loss)
+    soft_update(agent.target_value, agent.value, tau)
+
+    pi_loss = policy_loss(min_q_new, log_prob)
+    _step([optimizers["policy"]], pi_loss)
+    return {"critic": critic.item(), "kl": kl.item(), "value": v_loss.item(), "policy": pi_loss.item()}
+
+
+def _step(optimizers: list[torch.optim.Optimizer], loss: torch.Tensor) -> None:
+    """Zero, backpropagate, step. The graph is kept: the value and policy losses share the new actions."""
+    for opt in optimizers:
+        opt.zero_grad()
+    loss.backward(retain_graph=True)
+    for opt in optimizers:
+        opt.step()
