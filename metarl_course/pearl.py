@@ -162,3 +162,59 @@ def _step(optimizers: list[torch.optim.Optimizer], loss: torch.Tensor) -> None:
     loss.backward(retain_graph=True)
     for opt in optimizers:
         opt.step()
+
+
+# -- acting: one trajectory per task, and the meta-test protocol (Algorithm 2) ---------
+@torch.no_grad()
+def collect_trajectories(agent: PEARLAgent, env, z: torch.Tensor, deterministic: bool = False) -> dict[str, torch.Tensor]:
+    """One trajectory on each of M tasks with π(a | s, z_i): fields (M, H, ...).
+
+    ``env`` steps M tasks × 1 trajectory as tensors (``TensorNavigation2D`` with
+    ``n_per_task=1``); ``rewards`` are the env's rewards (sparse on the sparse task) and
+    ``dense_rewards`` the dense ones, which PEARL's critic trains on while the context sees
+    only the sparse reward.
+    """
+    obs = env.reset()[:, 0]                                        # (M, obs_dim)
+    steps = []
+    for _ in range(env.horizon):
+        action, _ = agent.policy(torch.cat([obs, z], dim=-1), deterministic=deterministic)
+        next_obs, reward, terminated = env.step(action[:, None])
+        next_obs, reward, terminated = next_obs[:, 0], reward[:, 0], terminated[:, 0]
+        dense = -(next_obs - env.goals[:, 0]).norm(dim=-1)
+        steps.append((obs, action, reward[:, None], next_obs, terminated[:, None].float(), dense[:, None]))
+        obs = next_obs
+    names = ("observations", "actions", "rewards", "next_observations", "dones", "dense_rewards")
+    return {name: torch.stack([s[k] for s in steps], dim=1) for k, name in enumerate(names)}
+
+
+@torch.no_grad()
+def meta_test(agent: PEARLAgent, env, n_trajectories: int, deterministic: bool = True,
+              generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """PEARL's online adaptation on M held-out tasks at once (Algorithm 2).
+
+    The context starts empty. Before each trajectory, z is drawn from the current belief:
+    the prior N(0, I) for the first one, then q(z | c) with c = every transition seen so far
+    on that task. So the agent explores by acting out one hypothesis about the task at a
+    time, and each trajectory's evidence narrows the next hypothesis. Returns the return of
+    each trajectory, shape (n_trajectories, M), and the final context.
+    """
+    M = env.goals.shape[0]
+    context: dict[str, torch.Tensor] | None = None
+    returns = []
+    for _ in range(n_trajectories):
+        if context is None:
+            mean = env.goals.new_zeros(M, agent.encoder.latent_dim)      # the prior N(0, I)
+            variance = torch.ones_like(mean)
+        else:
+            mean, variance = infer_posterior(agent.encoder, agent.context(context))
+        z = sample_z(mean, variance, generator)
+        trajectory = collect_trajectories(agent, env, z, deterministic)
+        returns.append((trajectory["rewards"][..., 0] * _alive(trajectory["dones"][..., 0])).sum(dim=1))
+        context = trajectory if context is None else {k: torch.cat([context[k], trajectory[k]], dim=1) for k in context}
+    return torch.stack(returns), context
+
+
+def _alive(dones: torch.Tensor) -> torch.Tensor:
+    """1 up to and including the step that ended the episode, 0 after it."""
+    ended_before = torch.cumsum(dones, dim=1) - dones
+    return (ended_before == 0).float()

@@ -179,3 +179,30 @@ def test_pearl_critic_learns_a_fixed_reward_per_task():
                            reward_scale=1.0, generator=gen)["critic"] for _ in range(400)]
     target_variance = float(task_reward.var(unbiased=False)) * 2  # q_loss sums the two critics
     assert np.mean(losses[-20:]) < 0.1 * target_variance, (np.mean(losses[-20:]), target_variance)
+
+
+def test_meta_test_explores_with_the_prior_then_conditions_on_everything_seen():
+    """Algorithm 2: the first trajectory uses z ~ N(0, I) with no context; trajectory k uses the
+    posterior of the k - 1 trajectories before it (H transitions each), with the sparse reward."""
+    from metarl_course.envs.navigation import TensorNavigation2D
+    from metarl_course.pearl import PEARLAgent, meta_test
+
+    torch.manual_seed(0)
+    agent = PEARLAgent(2, 2, latent_dim=3, net_hidden=(8,), encoder_hidden=(8,))
+    seen = []
+    original = agent.encoder.forward
+
+    def recording_forward(context):
+        seen.append(tuple(context.shape))
+        return original(context)
+
+    agent.encoder.forward = recording_forward
+    goals = np.array([[1.0, 0.0], [0.0, 1.0]])
+    env = TensorNavigation2D(goals, 1, horizon=5, sparse=True, goal_radius=0.2, action_scale=0.1)
+    returns, context = meta_test(agent, env, n_trajectories=3, generator=torch.Generator().manual_seed(0))
+    assert returns.shape == (3, 2)
+    assert seen == [(2, 5, 5), (2, 10, 5)]          # (tasks, transitions so far, s + a + r)
+    assert context["rewards"].shape == (2, 15, 1)
+    # five steps of at most 0.1 from the origin never reach a goal at distance 1: sparse rewards are 0
+    assert torch.all(context["rewards"] == 0) and torch.all(context["dense_rewards"] < -0.4)
+    assert torch.all(returns == 0)
