@@ -19,11 +19,16 @@ computation, not a Python loop over tasks.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from metarl_course.replay import FIELDS
+from metarl_course.envs.navigation import TensorNavigation2D
+from metarl_course.replay import FIELDS, MultiTaskReplay
 from metarl_course.sac import TanhGaussianPolicy, mlp, policy_loss, q_loss, soft_update, value_loss
 
 MIN_VARIANCE = 1e-7
@@ -218,3 +223,116 @@ def _alive(dones: torch.Tensor) -> torch.Tensor:
     """1 up to and including the step that ended the episode, 0 after it."""
     ended_before = torch.cumsum(dones, dim=1) - dones
     return (ended_before == 0).float()
+
+
+# -- meta-training (Algorithm 1) on the sparse point robot ------------------------------
+@dataclass
+class PEARLConfig:
+    """PEARL's settings; the defaults are the official sparse-point-robot ones."""
+
+    latent_dim: int = 5
+    net_hidden: tuple[int, ...] = (300, 300, 300)
+    encoder_hidden: tuple[int, ...] = (200, 200, 200)
+    lr: float = 3e-4
+    kl_weight: float = 1.0           # λ (0.1 on the dense tasks)
+    reward_scale: float = 100.0      # 5 on HalfCheetah
+    gamma: float = 0.9               # 0.99 on HalfCheetah
+    tau: float = 0.005
+    rl_batch: int = 256
+    context_batch: int = 64
+    meta_batch: int = 16             # tasks per gradient step
+    tasks_per_iteration: int = 5     # tasks that collect data each iteration
+    initial_trajectories: int = 100  # per training task before training (2000 steps at H = 20)
+    prior_trajectories: int = 20     # z ~ prior, into the RL and encoder buffers (400 steps)
+    posterior_trajectories: int = 45  # z ~ posterior, into the RL buffer only (900 steps)
+    gradient_steps: int = 2000       # per iteration
+    horizon: int = 20
+
+
+@dataclass
+class PEARLHistory:
+    iteration: list[int] = field(default_factory=list)
+    critic: list[float] = field(default_factory=list)
+    kl: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+
+class SparsePointTasks:
+    """PEARL's sparse point robot as a task set: goals on the unit semicircle, reward only
+    within 0.2 of the goal (the context sees this), dense reward kept for the critic."""
+
+    def __init__(self, goals: np.ndarray, horizon: int = 20) -> None:
+        self.goals = np.asarray(goals, dtype=np.float64)
+        self.horizon = horizon
+
+    def env(self, tasks: np.ndarray) -> TensorNavigation2D:
+        return TensorNavigation2D(self.goals[tasks], 1, self.horizon, sparse=True, goal_radius=0.2, action_scale=0.1)
+
+
+def collect(agent: PEARLAgent, tasks: SparsePointTasks, task_ids: np.ndarray, n_trajectories: int,
+            rl_buffer: MultiTaskReplay, encoder_buffer: MultiTaskReplay, posterior: bool, context_size: int,
+            generator: torch.Generator | None = None) -> None:
+    """Collect ``n_trajectories`` on each task of ``task_ids`` (all tasks at once), z redrawn
+    before every trajectory.
+
+    - ``posterior=False``: z ~ N(0, I); the transitions go to the RL buffer (dense reward)
+      and to the encoder buffer (sparse reward, what the context sees).
+    - ``posterior=True``: z ~ q(z | c), c sampled from the task's encoder buffer; the
+      transitions go to the RL buffer only, so the encoder only ever sees exploration data.
+    """
+    env = tasks.env(task_ids)
+    ids = torch.as_tensor(task_ids)
+    for _ in range(n_trajectories):
+        if posterior:
+            mean, variance = infer_posterior(agent.encoder, agent.context(encoder_buffer.sample(ids, context_size, generator)))
+        else:
+            mean = torch.zeros(len(task_ids), agent.encoder.latent_dim)
+            variance = torch.ones_like(mean)
+        trajectory = collect_trajectories(agent, env, sample_z(mean, variance, generator))
+        for row, task in enumerate(task_ids):
+            one = {k: v[row] for k, v in trajectory.items()}
+            rl_buffer.add(int(task), **{**one, "rewards": one["dense_rewards"]})
+            if not posterior:
+                encoder_buffer.add(int(task), **one)
+
+
+def train_pearl(tasks: SparsePointTasks, train_ids: np.ndarray, iterations: int, config: PEARLConfig | None = None,
+                seed: int = 0, progress: bool = False) -> tuple[PEARLAgent, PEARLHistory]:
+    """Algorithm 1: collect with the prior and the posterior on a few tasks, then take
+    ``gradient_steps`` PEARL steps on meta-batches of training tasks; repeat."""
+    config = config or PEARLConfig()
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    generator = torch.Generator().manual_seed(seed)
+    agent = PEARLAgent(2, 2, config.latent_dim, net_hidden=config.net_hidden, encoder_hidden=config.encoder_hidden)
+    optimizers = make_optimizers(agent, config.lr)
+    capacity = config.horizon * (config.initial_trajectories + iterations * (config.prior_trajectories +
+                                                                            config.posterior_trajectories))
+    rl_buffer = MultiTaskReplay(len(tasks.goals), min(capacity, 1_000_000), 2, 2)
+    encoder_buffer = MultiTaskReplay(len(tasks.goals), min(capacity, 1_000_000), 2, 2)
+    collect(agent, tasks, train_ids, config.initial_trajectories, rl_buffer, encoder_buffer, False,
+            config.context_batch, generator)
+    history = PEARLHistory()
+    start = time.perf_counter()
+    iterator = range(iterations)
+    if progress:
+        from tqdm.auto import tqdm
+        iterator = tqdm(iterator, desc="PEARL")
+    for it in iterator:
+        ids = rng.choice(train_ids, size=min(config.tasks_per_iteration, len(train_ids)), replace=False)
+        for task in ids:
+            encoder_buffer.clear(int(task))
+        collect(agent, tasks, ids, config.prior_trajectories, rl_buffer, encoder_buffer, False, config.context_batch,
+                generator)
+        collect(agent, tasks, ids, config.posterior_trajectories, rl_buffer, encoder_buffer, True,
+                config.context_batch, generator)
+        for _ in range(config.gradient_steps):
+            batch_ids = torch.as_tensor(rng.choice(train_ids, size=min(config.meta_batch, len(train_ids)), replace=False))
+            info = pearl_update(agent, optimizers, rl_buffer.sample(batch_ids, config.rl_batch, generator),
+                                agent.context(encoder_buffer.sample(batch_ids, config.context_batch, generator)),
+                                config.kl_weight, config.gamma, config.reward_scale, config.tau, generator)
+        history.iteration.append(it)
+        history.critic.append(info["critic"])
+        history.kl.append(info["kl"])
+        history.seconds.append(time.perf_counter() - start)
+    return agent, history

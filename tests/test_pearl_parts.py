@@ -206,3 +206,39 @@ def test_meta_test_explores_with_the_prior_then_conditions_on_everything_seen():
     # five steps of at most 0.1 from the origin never reach a goal at distance 1: sparse rewards are 0
     assert torch.all(context["rewards"] == 0) and torch.all(context["dense_rewards"] < -0.4)
     assert torch.all(returns == 0)
+
+
+def test_train_pearl_runs_end_to_end_at_a_tiny_scale():
+    """Algorithm 1 plumbing: training iterations and meta-test on held-out goals run and stay finite."""
+    from metarl_course.envs.navigation import sample_goals
+    from metarl_course.pearl import PEARLConfig, SparsePointTasks, meta_test, train_pearl
+
+    tasks = SparsePointTasks(sample_goals(6, "semicircle", seed=0), horizon=5)
+    config = PEARLConfig(net_hidden=(16,), encoder_hidden=(16,), rl_batch=8, context_batch=4, meta_batch=2,
+                         tasks_per_iteration=2, initial_trajectories=2, prior_trajectories=1, posterior_trajectories=1,
+                         gradient_steps=3, horizon=5)
+    agent, history = train_pearl(tasks, np.arange(4), iterations=2, config=config, seed=0)
+    assert history.iteration == [0, 1] and all(np.isfinite(history.critic))
+    returns, context = meta_test(agent, tasks.env(np.array([4, 5])), n_trajectories=2)
+    assert returns.shape == (2, 2)
+
+
+def test_collect_puts_dense_rewards_in_the_rl_buffer_and_only_prior_data_in_the_encoder_buffer():
+    from metarl_course.envs.navigation import sample_goals
+    from metarl_course.pearl import PEARLAgent, SparsePointTasks, collect
+    from metarl_course.replay import MultiTaskReplay
+
+    torch.manual_seed(0)
+    tasks = SparsePointTasks(sample_goals(3, "semicircle", seed=1), horizon=5)
+    agent = PEARLAgent(2, 2, latent_dim=2, net_hidden=(8,), encoder_hidden=(8,))
+    rl, enc = MultiTaskReplay(3, 100, 2, 2), MultiTaskReplay(3, 100, 2, 2)
+    ids = np.array([0, 2])
+    collect(agent, tasks, ids, 2, rl, enc, posterior=False, context_size=4)
+    assert rl.size.tolist() == [10, 0, 10] and enc.size.tolist() == [10, 0, 10]
+    collect(agent, tasks, ids, 3, rl, enc, posterior=True, context_size=4)
+    assert rl.size.tolist() == [25, 0, 25] and enc.size.tolist() == [10, 0, 10]
+    # the RL buffer holds the dense reward -||s' - g||; far from the goal the encoder's sparse reward is 0
+    goal = torch.tensor(tasks.goals[0], dtype=torch.float32)
+    dense = -(rl.data["next_observations"][0, :25] - goal).norm(dim=-1)
+    np.testing.assert_allclose(rl.data["rewards"][0, :25, 0], dense, atol=1e-5)
+    assert torch.all(enc.data["rewards"][0, :10] == 0)
