@@ -18,7 +18,7 @@ HalfCheetahVel (task ``{"velocity": v*}``, v* ~ U[0, 2]; PEARL uses U[0, 3], see
 HalfCheetahDir (task ``{"direction": d}``, d = ±1 with probability 1/2 each)
     r = d * v_x - 0.5 * 0.1 * ||a||^2,                           never terminates
 AntVel (task ``{"velocity": v*}``, v* ~ U[0, 3])
-    r = -|v_x - v*| + 0.05 * healthy - 0.5 * 1e-2 * ||a||^2 - 0.5 * 1e-3 * ||clip(cfrc_ext, -1, 1)||^2
+    r = -|v_x - v*| + 1 + 0.05 * healthy - 0.5 * 1e-2 * ||a||^2 - 0.5 * 1e-3 * ||clip(cfrc_ext, -1, 1)||^2
 AntDir (task ``{"direction": d}``, d = ±1 with probability 1/2 each)
     r = d * v_x + 0.05 * healthy - 0.5 * 1e-2 * ||a||^2 - 0.5 * 1e-3 * ||clip(cfrc_ext, -1, 1)||^2
     Both ants terminate when unhealthy: torso z outside [0.2, 1.0] or a non-finite state
@@ -46,8 +46,9 @@ Differences from rllab (the numbers are comparable to the paper's only in spirit
 - v_x: rllab used the instantaneous centre-of-mass velocity of the torso subtree after the
   step (``get_body_comvel("torso")``), we use gymnasium's finite difference of the torso position;
 - maml_rl's AntVel adds a constant +1.0 to the forward reward ("make it happy, not suicidal"),
-  on top of the 0.05 survive reward; the task asks for 0.05, so the constant is left out
-  (``AntVelEnv(healthy_reward=1.05)`` restores it while the ant is healthy);
+  on top of the 0.05 survive reward. We keep it (``forward_bonus=1.0``), because without it the
+  paper's positive Ant-velocity returns (30.6 → 96.7, oracle 107.9) cannot be compared with ours;
+  ``AntVelEnv(forward_bonus=0.0)`` removes it;
 - gymnasium pays the survive reward only while healthy (so not on the terminating step);
   rllab paid it on every step, the terminating one included.
 
@@ -81,6 +82,7 @@ CHEETAH_CTRL_COST_WEIGHT = 0.5 * 0.1
 ANT_CTRL_COST_WEIGHT = 0.5 * 1e-2
 ANT_CONTACT_COST_WEIGHT = 0.5 * 1e-3
 ANT_SURVIVE_REWARD = 0.05
+ANT_VEL_FORWARD_BONUS = 1.0  # maml_rl's ant_env_rand.py: -|v - v*| + 1.0 ("make it happy, not suicidal")
 
 
 # -- the two kinds of task -----------------------------------------------------------
@@ -90,6 +92,7 @@ class _VelocityTasks:
     task_key = "velocity"
     velocity_range: tuple[float, float]
     goal_velocity: float
+    forward_bonus: float = 0.0
 
     def sample_tasks(self, n: int, seed: int | None = None) -> list[Task]:
         low, high = self.velocity_range
@@ -104,7 +107,7 @@ class _VelocityTasks:
         return {"velocity": self.goal_velocity}
 
     def forward_reward(self, x_velocity: float) -> float:
-        return -abs(x_velocity - self.goal_velocity)
+        return -abs(x_velocity - self.goal_velocity) + self.forward_bonus
 
 
 class _DirectionTasks:
@@ -199,13 +202,15 @@ class AntVelEnv(_VelocityTasks, _TaskAnt):
 
     def __init__(self, velocity_range: tuple[float, float] = (0.0, 3.0),
                  healthy_reward: float = ANT_SURVIVE_REWARD, ctrl_cost_weight: float = ANT_CTRL_COST_WEIGHT,
-                 contact_cost_weight: float = ANT_CONTACT_COST_WEIGHT, **kwargs) -> None:
+                 contact_cost_weight: float = ANT_CONTACT_COST_WEIGHT, forward_bonus: float = ANT_VEL_FORWARD_BONUS,
+                 **kwargs) -> None:
         self.velocity_range = (float(velocity_range[0]), float(velocity_range[1]))
+        self.forward_bonus = float(forward_bonus)
         self.reset_task(self.sample_tasks(1, seed=0)[0])
         costs = dict(healthy_reward=healthy_reward, ctrl_cost_weight=ctrl_cost_weight,
                      contact_cost_weight=contact_cost_weight)
         super().__init__(**costs, **kwargs)
-        utils.EzPickle.__init__(self, velocity_range=velocity_range, **costs, **kwargs)
+        utils.EzPickle.__init__(self, velocity_range=velocity_range, forward_bonus=forward_bonus, **costs, **kwargs)
 
 
 class AntDirEnv(_DirectionTasks, _TaskAnt):
