@@ -41,7 +41,8 @@ import torch.nn as nn
 from torch.func import functional_call
 
 from metarl_course.envs.navigation import TensorNavigation2D
-from metarl_course.policy_gradient import Episodes, compute_advantages, fit_linear_baseline, vpg_loss
+from metarl_course.policy_gradient import (Episodes, compute_advantages, fit_linear_baseline, gaussian_log_prob,
+                                           vpg_loss)
 from metarl_course.trpo import conjugate_gradient, trpo_step
 
 Params = dict[str, torch.Tensor]
@@ -92,12 +93,6 @@ def task_forward(policy: nn.Module, params: Params, obs: torch.Tensor) -> tuple[
     M, d = obs.shape[0], obs.shape[-1]
     mean, log_std = functional_call(policy, params, (obs.reshape(M, -1, d),))
     return mean.reshape(*obs.shape[:-1], -1), log_std.reshape(*obs.shape[:-1], -1)
-
-
-def gaussian_log_prob(mean: torch.Tensor, log_std: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-    """log N(a; μ, diag σ²), summed over the action dimensions."""
-    z = (actions - mean) / log_std.exp()
-    return (-0.5 * z**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(dim=-1)
 
 
 def gaussian_kl(mean_p, log_std_p, mean_q, log_std_q) -> torch.Tensor:
@@ -163,7 +158,7 @@ def sample_episodes(policy: nn.Module, params: Params, env: TaskBatchEnv,
     alive = torch.ones(obs.shape[:2], dtype=obs.dtype, device=obs.device)
     observations, actions, rewards, masks = [], [], [], []
     for _ in range(env.horizon):
-        policy_obs = _with_task(obs, task_features)
+        policy_obs = obs if task_features is None else with_task(obs, task_features.to(obs.dtype))
         mean, log_std = task_forward(policy, params, policy_obs)
         noise = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
         action = mean + log_std.exp() * noise
@@ -178,11 +173,12 @@ def sample_episodes(policy: nn.Module, params: Params, env: TaskBatchEnv,
     return Episodes(stack(observations), stack(actions), stack(rewards), stack(masks))
 
 
-def _with_task(obs: torch.Tensor, task_features: torch.Tensor | None) -> torch.Tensor:
-    if task_features is None:
-        return obs
-    feats = task_features[:, None, :].expand(*obs.shape[:2], task_features.shape[-1])
-    return torch.cat([obs, feats.to(obs.dtype)], dim=-1)
+def with_task(x: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+    """[x, f_i]: task i's features (M, k) appended to each of task i's rows of x (M, B, ...).
+
+    The oracle reads the task this way; PEARL's networks read its latent z the same way.
+    """
+    return torch.cat([x, features[:, None, :].expand(*x.shape[:-1], features.shape[-1])], dim=-1)
 
 
 # -- 2D navigation tasks --------------------------------------------------------------

@@ -112,9 +112,13 @@ def _figure(task: str, rows: list[dict], histories: list):
     return fig
 
 
+def _iteration_seconds(history) -> np.ndarray:
+    """The duration of each meta-iteration (``history.seconds`` is cumulative)."""
+    return np.diff([0.0, *history.seconds])
+
+
 def _seconds_per_iteration(history) -> float:
-    seconds = np.diff([0.0, *history.seconds])
-    return float(np.median(seconds))
+    return float(np.median(_iteration_seconds(history)))
 
 
 @register("maml-nav", "MAML-TRPO on 2D navigation (goals U[-0.5,0.5]², H=100, meta-batch 20, 20 trajectories): "
@@ -153,7 +157,7 @@ def _time_iterations(config: MAMLConfig, family, n: int, device: torch.device) -
     start = time.perf_counter()
     _, history = train_maml(family, 2, 2, n, config, seed=99, device=device)
     return {"method": "seconds per meta-iteration", "fisher_subsample": config.fisher_subsample,
-            "mean": float(np.mean(np.diff([0.0, *history.seconds]))), "stderr": 0.0, "n": n,
+            "mean": float(np.mean(_iteration_seconds(history))), "stderr": 0.0, "n": n,
             "wall": time.perf_counter() - start, "threads": torch.get_num_threads(),
             "projected_500_iterations_minutes": 500 * history.seconds[-1] / n / 60}
 

@@ -7,16 +7,13 @@ built once; each meta-iteration only switches the copies' tasks with ``reset_tas
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import torch
 
 from metarl_course.envs.locomotion import make_task_vector_env
 
 HORIZON = 200
-
-# What a task is, as numbers the oracle policy can read.
-TASK_KEYS = {"metarl_course/HalfCheetahVel-v0": "velocity", "metarl_course/HalfCheetahDir-v0": "direction",
-             "metarl_course/AntVel-v0": "velocity", "metarl_course/AntDir-v0": "direction"}
 
 
 class LocomotionTaskBatch:
@@ -26,10 +23,10 @@ class LocomotionTaskBatch:
                  device: torch.device | str = "cpu") -> None:
         self.env_id, self.n_tasks, self.n_per_task, self.horizon = env_id, n_tasks, n_per_task, horizon
         self.device = torch.device(device)
-        self.key = TASK_KEYS[env_id]
-        placeholder = [{self.key: 1.0}] * n_tasks
-        self.envs = make_task_vector_env(env_id, placeholder, n_per_task, seed)
+        first_tasks = gym.make(env_id).unwrapped.sample_tasks(n_tasks, seed=seed)  # replaced by set_tasks
+        self.envs = make_task_vector_env(env_id, first_tasks, n_per_task, seed)
         self.family = self.envs.envs[0].unwrapped
+        self.key = self.family.task_key  # what a task is, as the number the oracle policy reads
         self.act_dim = self.envs.single_action_space.shape[0]
         self.obs_dim = self.envs.single_observation_space.shape[0]
 

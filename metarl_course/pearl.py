@@ -28,6 +28,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from metarl_course.envs.navigation import TensorNavigation2D
+from metarl_course.maml import with_task
 from metarl_course.replay import FIELDS, MultiTaskReplay
 from metarl_course.sac import TanhGaussianPolicy, mlp, policy_loss, q_loss, soft_update, value_loss
 
@@ -73,9 +74,14 @@ def infer_posterior(encoder: ContextEncoder, context: torch.Tensor) -> tuple[tor
     An empty context (N = 0) gives the prior N(0, I).
     """
     if context.shape[-2] == 0:
-        shape = (*context.shape[:-2], encoder.latent_dim)
-        return context.new_zeros(shape), context.new_ones(shape)
+        return prior_belief(context.shape[:-2], encoder.latent_dim, context)
     return product_of_gaussians(*encoder(context))
+
+
+def prior_belief(batch_shape: tuple[int, ...], latent_dim: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The belief before any transition is seen: the prior N(0, I), as (mean, variance)."""
+    mean = like.new_zeros(*batch_shape, latent_dim)
+    return mean, torch.ones_like(mean)
 
 
 def sample_z(mean: torch.Tensor, variance: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -109,11 +115,6 @@ class PEARLAgent(nn.Module):
         return torch.cat(parts, dim=-1)
 
 
-def with_z(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """[x, z] with each task's z (T, d) repeated along that task's B rows of x (T, B, ...)."""
-    return torch.cat([x, z[:, None, :].expand(*x.shape[:-1], z.shape[-1])], dim=-1)
-
-
 def make_optimizers(agent: PEARLAgent, lr: float = 3e-4) -> dict[str, torch.optim.Optimizer]:
     """One Adam per part, as in PEARL (all learning rates 3e-4)."""
     return {"critic": torch.optim.Adam([*agent.q1.parameters(), *agent.q2.parameters()], lr=lr),
@@ -139,17 +140,17 @@ def pearl_update(agent: PEARLAgent, optimizers: dict[str, torch.optim.Optimizer]
     kl = kl_to_standard_normal(mean, variance).mean()
     obs, actions, rewards, next_obs, dones = (rl_batch[k] for k in FIELDS)
 
-    q_in = with_z(torch.cat([obs, actions], dim=-1), z)
+    q_in = with_task(torch.cat([obs, actions], dim=-1), z)
     with torch.no_grad():
-        target_next_value = agent.target_value(with_z(next_obs, z)).squeeze(-1)
+        target_next_value = agent.target_value(with_task(next_obs, z)).squeeze(-1)
     critic = q_loss(agent.q1(q_in).squeeze(-1), agent.q2(q_in).squeeze(-1), rewards.squeeze(-1), dones.squeeze(-1),
                     target_next_value, gamma, reward_scale)
     _step([optimizers["critic"], optimizers["encoder"]], critic + kl_weight * kl)
 
     z = z.detach()
-    s_z = with_z(obs, z)
+    s_z = with_task(obs, z)
     new_actions, log_prob = agent.policy(s_z)
-    q_new_in = with_z(torch.cat([obs, new_actions], dim=-1), z)
+    q_new_in = with_task(torch.cat([obs, new_actions], dim=-1), z)
     min_q_new = torch.min(agent.q1(q_new_in), agent.q2(q_new_in)).squeeze(-1)
     v_loss = value_loss(agent.value(s_z).squeeze(-1), min_q_new, log_prob)
     _step([optimizers["value"]], v_loss)
@@ -185,7 +186,7 @@ def collect_trajectories(agent: PEARLAgent, env, z: torch.Tensor, deterministic:
         action, _ = agent.policy(torch.cat([obs, z], dim=-1), deterministic=deterministic)
         next_obs, reward, terminated = env.step(action[:, None])
         next_obs, reward, terminated = next_obs[:, 0], reward[:, 0], terminated[:, 0]
-        dense = -(next_obs - env.goals[:, 0]).norm(dim=-1)
+        dense = env.rewards(next_obs[:, None])[0][:, 0]
         steps.append((obs, action, reward[:, None], next_obs, terminated[:, None].float(), dense[:, None]))
         obs = next_obs
     names = ("observations", "actions", "rewards", "next_observations", "dones", "dense_rewards")
@@ -208,8 +209,7 @@ def meta_test(agent: PEARLAgent, env, n_trajectories: int, deterministic: bool =
     returns = []
     for _ in range(n_trajectories):
         if context is None:
-            mean = env.goals.new_zeros(M, agent.encoder.latent_dim)      # the prior N(0, I)
-            variance = torch.ones_like(mean)
+            mean, variance = prior_belief((M,), agent.encoder.latent_dim, env.goals)
         else:
             mean, variance = infer_posterior(agent.encoder, agent.context(context))
         z = sample_z(mean, variance, generator)
@@ -286,8 +286,7 @@ def collect(agent: PEARLAgent, tasks: SparsePointTasks, task_ids: np.ndarray, n_
         if posterior:
             mean, variance = infer_posterior(agent.encoder, agent.context(encoder_buffer.sample(ids, context_size, generator)))
         else:
-            mean = torch.zeros(len(task_ids), agent.encoder.latent_dim)
-            variance = torch.ones_like(mean)
+            mean, variance = prior_belief((len(task_ids),), agent.encoder.latent_dim, env.goals)
         trajectory = collect_trajectories(agent, env, sample_z(mean, variance, generator))
         for row, task in enumerate(task_ids):
             one = {k: v[row] for k, v in trajectory.items()}

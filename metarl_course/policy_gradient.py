@@ -14,6 +14,7 @@ fitted to the returns of task i (rllab's linear feature baseline, as in the MAML
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -44,6 +45,12 @@ class Episodes:
     def trajectories(self, index: torch.Tensor) -> "Episodes":
         """The same tasks with only the trajectories ``index`` of each."""
         return Episodes(self.observations[:, index], self.actions[:, index], self.rewards[:, index], self.mask[:, index])
+
+
+def gaussian_log_prob(mean: torch.Tensor, log_std: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+    """log N(a; μ, diag σ²), summed over the action dimensions."""
+    z = (actions - mean) / log_std.exp()
+    return (-0.5 * z**2 - log_std - 0.5 * math.log(2 * math.pi)).sum(dim=-1)
 
 
 def discounted_returns(rewards: torch.Tensor, mask: torch.Tensor, gamma: float) -> torch.Tensor:

@@ -21,6 +21,8 @@ import math
 import torch
 import torch.nn as nn
 
+from metarl_course.policy_gradient import gaussian_log_prob
+
 
 def mlp(in_dim: int, out_dim: int, hidden: tuple[int, ...]) -> nn.Sequential:
     """Linear layers with ReLU between them (none after the last)."""
@@ -51,9 +53,8 @@ def tanh_gaussian_log_prob(pre_tanh: torch.Tensor, mean: torch.Tensor, log_std: 
 
     The change of variables uses the stable form log(1 - tanh(u)²) = 2 (log 2 - u - softplus(-2u)).
     """
-    gaussian = -0.5 * ((pre_tanh - mean) / log_std.exp()) ** 2 - log_std - 0.5 * math.log(2 * math.pi)
     log_det = 2.0 * (math.log(2.0) - pre_tanh - nn.functional.softplus(-2.0 * pre_tanh))
-    return (gaussian - log_det).sum(dim=-1)
+    return gaussian_log_prob(mean, log_std, pre_tanh) - log_det.sum(dim=-1)
 
 
 def q_loss(q1: torch.Tensor, q2: torch.Tensor, rewards: torch.Tensor, dones: torch.Tensor,

@@ -150,9 +150,9 @@ def test_pearl_update_trains_the_encoder_only_through_the_critic_and_kl():
         np.testing.assert_allclose(t.detach(), 0.995 * b + 0.005 * v.detach(), atol=1e-6)
     # the policy's loss must not reach the encoder: z is detached before the policy sees it
     agent.encoder.zero_grad()
-    from metarl_course.pearl import infer_posterior, sample_z, with_z
+    from metarl_course.pearl import infer_posterior, sample_z, with_task
     z = sample_z(*infer_posterior(agent.encoder, agent.context(context))).detach()
-    action, logp = agent.policy(with_z(rl_batch["observations"], z))
+    action, logp = agent.policy(with_task(rl_batch["observations"], z))
     (logp.mean() - action.mean()).backward()
     assert all(p.grad is None or p.grad.abs().sum() == 0 for p in agent.encoder.parameters())
 

@@ -175,15 +175,18 @@ class TensorNavigation2D:
         self.positions = self.goals.new_zeros(self.goals.shape[0], self.n_per_task, 2)
         return self.positions.clone()
 
+    def rewards(self, positions):
+        """(dense, sparse) rewards at positions (M, N, 2): -||x - g||, and 1 - ||x - g|| within the goal radius."""
+        distance = (positions - self.goals).norm(dim=-1)
+        sparse = self.torch.where(distance <= self.goal_radius, 1.0 - distance, self.torch.zeros_like(distance))
+        return -distance, sparse
+
     def step(self, actions):
         self.positions = self.positions + (self.action_scale * actions).clamp(-MAX_ACTION, MAX_ACTION)
-        distance = (self.positions - self.goals).norm(dim=-1)
-        if self.sparse:
-            rewards = self.torch.where(distance <= self.goal_radius, 1.0 - distance, self.torch.zeros_like(distance))
-        else:
-            rewards = -distance
+        dense, sparse = self.rewards(self.positions)
+        rewards = sparse if self.sparse else dense
         if self.terminate_within is None:
-            terminated = self.torch.zeros_like(distance, dtype=self.torch.bool)
+            terminated = self.torch.zeros_like(dense, dtype=self.torch.bool)
         else:
             terminated = ((self.positions - self.goals).abs() < self.terminate_within).all(dim=-1)
         return self.positions.clone(), rewards, terminated
