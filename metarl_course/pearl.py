@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import torch
@@ -68,14 +69,16 @@ class ContextEncoder(nn.Module):
         return mean, F.softplus(raw)
 
 
-def infer_posterior(encoder: ContextEncoder, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def infer_posterior(encoder: ContextEncoder, context: torch.Tensor,
+                    posterior: Callable = product_of_gaussians) -> tuple[torch.Tensor, torch.Tensor]:
     """q_φ(z | c) for every task: context (T, N, dim) -> mean and variance (T, latent_dim).
 
-    An empty context (N = 0) gives the prior N(0, I).
+    An empty context (N = 0) gives the prior N(0, I). ``posterior`` combines the factors
+    (the product of Gaussians; a student's version can be passed instead).
     """
     if context.shape[-2] == 0:
         return prior_belief(context.shape[:-2], encoder.latent_dim, context)
-    return product_of_gaussians(*encoder(context))
+    return posterior(*encoder(context))
 
 
 def prior_belief(batch_shape: tuple[int, ...], latent_dim: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -123,9 +126,40 @@ def make_optimizers(agent: PEARLAgent, lr: float = 3e-4) -> dict[str, torch.opti
             "policy": torch.optim.Adam(agent.policy.parameters(), lr=lr)}
 
 
+def policy_and_value_losses(agent: PEARLAgent, obs: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """SAC's actor-side losses with z detached, for observations (T, B, obs_dim) and z (T, latent_dim).
+
+    ã ~ π(·| s, z) by reparameterisation; with Q̃ = min_k Q_k(s, ã, z):
+        L_π = E[log π(ã | s, z) - Q̃],      L_V = E[(V(s, z) - (Q̃ - log π(ã | s, z)))²]
+    z is detached first: only the critic loss (and the KL) may shape the task belief.
+    Returns (L_π, L_V).
+    """
+    z = z.detach()
+    s_z = with_task(obs, z)
+    new_actions, log_prob = agent.policy(s_z)
+    q_in = with_task(torch.cat([obs, new_actions], dim=-1), z)
+    min_q_new = torch.min(agent.q1(q_in), agent.q2(q_in)).squeeze(-1)
+    return policy_loss(min_q_new, log_prob), value_loss(agent.value(s_z).squeeze(-1), min_q_new, log_prob)
+
+
+@dataclass
+class PEARLPieces:
+    """The functions a student writes in the notebook; the defaults are the reference ones.
+
+    ``pearl_update`` calls only these, so passing the student's versions trains PEARL
+    with the student's code.
+    """
+
+    posterior: Callable = product_of_gaussians       # (means, variances) (T, N, d) -> mean, variance (T, d)
+    kl: Callable = kl_to_standard_normal             # (mean, variance) (T, d) -> (T,)
+    critic_loss: Callable = q_loss                   # (q1, q2, rewards, dones, target_next_value, gamma, reward_scale)
+    actor_losses: Callable = policy_and_value_losses  # (agent, obs, z) -> (policy loss, value loss)
+
+
 def pearl_update(agent: PEARLAgent, optimizers: dict[str, torch.optim.Optimizer], rl_batch: dict[str, torch.Tensor],
                  context: torch.Tensor, kl_weight: float = 0.1, gamma: float = 0.99, reward_scale: float = 5.0,
-                 tau: float = 0.005, generator: torch.Generator | None = None) -> dict[str, float]:
+                 tau: float = 0.005, generator: torch.Generator | None = None,
+                 pieces: PEARLPieces | None = None) -> dict[str, float]:
     """One PEARL gradient step on a meta-batch of T tasks (rl_batch fields (T, B, ...), context (T, C, ...)).
 
     In the order of the official code:
@@ -135,28 +169,22 @@ def pearl_update(agent: PEARLAgent, optimizers: dict[str, torch.optim.Optimizer]
        and z detached; then the target value network moves by τ;
     3. the policy, with z detached (the policy must not shape the task belief).
     """
-    mean, variance = infer_posterior(agent.encoder, context)
+    pieces = pieces or PEARLPieces()
+    mean, variance = infer_posterior(agent.encoder, context, pieces.posterior)
     z = sample_z(mean, variance, generator)
-    kl = kl_to_standard_normal(mean, variance).mean()
+    kl = pieces.kl(mean, variance).mean()
     obs, actions, rewards, next_obs, dones = (rl_batch[k] for k in FIELDS)
 
     q_in = with_task(torch.cat([obs, actions], dim=-1), z)
     with torch.no_grad():
         target_next_value = agent.target_value(with_task(next_obs, z)).squeeze(-1)
-    critic = q_loss(agent.q1(q_in).squeeze(-1), agent.q2(q_in).squeeze(-1), rewards.squeeze(-1), dones.squeeze(-1),
-                    target_next_value, gamma, reward_scale)
+    critic = pieces.critic_loss(agent.q1(q_in).squeeze(-1), agent.q2(q_in).squeeze(-1), rewards.squeeze(-1),
+                                dones.squeeze(-1), target_next_value, gamma, reward_scale)
     _step([optimizers["critic"], optimizers["encoder"]], critic + kl_weight * kl)
 
-    z = z.detach()
-    s_z = with_task(obs, z)
-    new_actions, log_prob = agent.policy(s_z)
-    q_new_in = with_task(torch.cat([obs, new_actions], dim=-1), z)
-    min_q_new = torch.min(agent.q1(q_new_in), agent.q2(q_new_in)).squeeze(-1)
-    v_loss = value_loss(agent.value(s_z).squeeze(-1), min_q_new, log_prob)
+    pi_loss, v_loss = pieces.actor_losses(agent, obs, z)
     _step([optimizers["value"]], v_loss)
     soft_update(agent.target_value, agent.value, tau)
-
-    pi_loss = policy_loss(min_q_new, log_prob)
     _step([optimizers["policy"]], pi_loss)
     return {"critic": critic.item(), "kl": kl.item(), "value": v_loss.item(), "policy": pi_loss.item()}
 
@@ -194,21 +222,23 @@ def collect_trajectories(agent: PEARLAgent, env, z: torch.Tensor, deterministic:
 
 
 @torch.no_grad()
-def meta_test(agent: PEARLAgent, env, n_trajectories: int, deterministic: bool = True,
+def meta_test(agent: PEARLAgent, env, n_trajectories: int, n_exploration: int = 1, deterministic: bool = True,
               generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """PEARL's online adaptation on M held-out tasks at once (Algorithm 2).
 
-    The context starts empty. Before each trajectory, z is drawn from the current belief:
-    the prior N(0, I) for the first one, then q(z | c) with c = every transition seen so far
-    on that task. So the agent explores by acting out one hypothesis about the task at a
-    time, and each trajectory's evidence narrows the next hypothesis. Returns the return of
+    The context starts empty and collects every transition the agent sees on its task.
+    The first ``n_exploration`` trajectories each act with a fresh z from the prior
+    N(0, I): one hypothesis about the task per trajectory. After that, z is drawn from
+    q(z | c) before every trajectory, c being all transitions seen so far, so each
+    trajectory's evidence narrows the next hypothesis. (Algorithm 2 of the paper is
+    ``n_exploration=1``; the official sparse point robot uses 5.) Returns the return of
     each trajectory, shape (n_trajectories, M), and the final context.
     """
     M = env.goals.shape[0]
     context: dict[str, torch.Tensor] | None = None
     returns = []
-    for _ in range(n_trajectories):
-        if context is None:
+    for k in range(n_trajectories):
+        if k < n_exploration:
             mean, variance = prior_belief((M,), agent.encoder.latent_dim, env.goals)
         else:
             mean, variance = infer_posterior(agent.encoder, agent.context(context))
@@ -228,7 +258,8 @@ def _alive(dones: torch.Tensor) -> torch.Tensor:
 # -- meta-training (Algorithm 1) on the sparse point robot ------------------------------
 @dataclass
 class PEARLConfig:
-    """PEARL's settings; the defaults are the official sparse-point-robot ones."""
+    """PEARL's settings; the defaults are the official sparse-point-robot ones
+    (``configs/sparse-point-robot.json`` over ``configs/default.py`` of the PEARL code)."""
 
     latent_dim: int = 5
     net_hidden: tuple[int, ...] = (300, 300, 300)
@@ -239,14 +270,16 @@ class PEARLConfig:
     gamma: float = 0.9               # 0.99 on HalfCheetah
     tau: float = 0.005
     rl_batch: int = 256
-    context_batch: int = 64
+    context_batch: int = 1024        # 64 by default, 100 on HalfCheetah velocity
     meta_batch: int = 16             # tasks per gradient step
-    tasks_per_iteration: int = 5     # tasks that collect data each iteration
-    initial_trajectories: int = 100  # per training task before training (2000 steps at H = 20)
-    prior_trajectories: int = 20     # z ~ prior, into the RL and encoder buffers (400 steps)
-    posterior_trajectories: int = 45  # z ~ posterior, into the RL buffer only (900 steps)
-    gradient_steps: int = 2000       # per iteration
+    tasks_per_iteration: int = 10    # tasks that collect data each iteration
+    initial_trajectories: int = 10   # per training task before training (200 steps at H = 20)
+    prior_trajectories: int = 5      # z ~ prior, into both buffers (100 steps)
+    posterior_trajectories: int = 45  # z ~ posterior, re-inferred after each one, into both buffers (900 steps)
+    extra_posterior_trajectories: int = 0  # z ~ posterior, into the RL buffer only (600 steps on HalfCheetah)
+    gradient_steps: int = 1000       # per iteration
     horizon: int = 20
+    exploration_trajectories: int = 5  # at meta-test, with z ~ prior, before the posterior is used
 
 
 @dataclass
@@ -270,46 +303,52 @@ class SparsePointTasks:
 
 
 def collect(agent: PEARLAgent, tasks: SparsePointTasks, task_ids: np.ndarray, n_trajectories: int,
-            rl_buffer: MultiTaskReplay, encoder_buffer: MultiTaskReplay, posterior: bool, context_size: int,
-            generator: torch.Generator | None = None) -> None:
-    """Collect ``n_trajectories`` on each task of ``task_ids`` (all tasks at once), z redrawn
-    before every trajectory.
+            rl_buffer: MultiTaskReplay, encoder_buffer: MultiTaskReplay, update_posterior: bool, add_to_encoder: bool,
+            context_size: int, generator: torch.Generator | None = None) -> None:
+    """Collect ``n_trajectories`` on each task of ``task_ids`` (all tasks at once), as the
+    official ``collect_data`` does.
 
-    - ``posterior=False``: z ~ N(0, I); the transitions go to the RL buffer (dense reward)
-      and to the encoder buffer (sparse reward, what the context sees).
-    - ``posterior=True``: z ~ q(z | c), c sampled from the task's encoder buffer; the
-      transitions go to the RL buffer only, so the encoder only ever sees exploration data.
+    The first trajectory acts with z ~ N(0, I). With ``update_posterior=False`` every
+    trajectory redraws z from the prior; with ``update_posterior=True`` z is redrawn after
+    each trajectory from q(z | c), c sampled from the task's encoder buffer (which then
+    already holds the trajectories just collected if ``add_to_encoder``). The transitions
+    go to the RL buffer with the dense reward, and, if ``add_to_encoder``, to the encoder
+    buffer with the reward the context is allowed to see (the sparse one).
     """
     env = tasks.env(task_ids)
     ids = torch.as_tensor(task_ids)
+    mean, variance = prior_belief((len(task_ids),), agent.encoder.latent_dim, env.goals)
     for _ in range(n_trajectories):
-        if posterior:
-            mean, variance = infer_posterior(agent.encoder, agent.context(encoder_buffer.sample(ids, context_size, generator)))
-        else:
-            mean, variance = prior_belief((len(task_ids),), agent.encoder.latent_dim, env.goals)
         trajectory = collect_trajectories(agent, env, sample_z(mean, variance, generator))
         for row, task in enumerate(task_ids):
             one = {k: v[row] for k, v in trajectory.items()}
             rl_buffer.add(int(task), **{**one, "rewards": one["dense_rewards"]})
-            if not posterior:
+            if add_to_encoder:
                 encoder_buffer.add(int(task), **one)
+        if update_posterior and bool((encoder_buffer.size[ids] > 0).all()):
+            mean, variance = infer_posterior(agent.encoder, agent.context(encoder_buffer.sample(ids, context_size, generator)))
 
 
 def train_pearl(tasks: SparsePointTasks, train_ids: np.ndarray, iterations: int, config: PEARLConfig | None = None,
-                seed: int = 0, progress: bool = False) -> tuple[PEARLAgent, PEARLHistory]:
+                seed: int = 0, progress: bool = False,
+                callback: Callable[[int, PEARLAgent], None] | None = None,
+                pieces: PEARLPieces | None = None) -> tuple[PEARLAgent, PEARLHistory]:
     """Algorithm 1: collect with the prior and the posterior on a few tasks, then take
-    ``gradient_steps`` PEARL steps on meta-batches of training tasks; repeat."""
+    ``gradient_steps`` PEARL steps on meta-batches of training tasks; repeat.
+
+    ``callback(iteration, agent)``, if given, runs after every iteration (to evaluate on
+    held-out tasks, for instance)."""
     config = config or PEARLConfig()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(seed)
     agent = PEARLAgent(2, 2, config.latent_dim, net_hidden=config.net_hidden, encoder_hidden=config.encoder_hidden)
     optimizers = make_optimizers(agent, config.lr)
-    capacity = config.horizon * (config.initial_trajectories + iterations * (config.prior_trajectories +
-                                                                            config.posterior_trajectories))
+    capacity = config.horizon * (config.initial_trajectories + iterations * (
+        config.prior_trajectories + config.posterior_trajectories + config.extra_posterior_trajectories))
     rl_buffer = MultiTaskReplay(len(tasks.goals), min(capacity, 1_000_000), 2, 2)
     encoder_buffer = MultiTaskReplay(len(tasks.goals), min(capacity, 1_000_000), 2, 2)
-    collect(agent, tasks, train_ids, config.initial_trajectories, rl_buffer, encoder_buffer, False,
+    collect(agent, tasks, train_ids, config.initial_trajectories, rl_buffer, encoder_buffer, False, True,
             config.context_batch, generator)
     history = PEARLHistory()
     start = time.perf_counter()
@@ -321,17 +360,21 @@ def train_pearl(tasks: SparsePointTasks, train_ids: np.ndarray, iterations: int,
         ids = rng.choice(train_ids, size=min(config.tasks_per_iteration, len(train_ids)), replace=False)
         for task in ids:
             encoder_buffer.clear(int(task))
-        collect(agent, tasks, ids, config.prior_trajectories, rl_buffer, encoder_buffer, False, config.context_batch,
-                generator)
-        collect(agent, tasks, ids, config.posterior_trajectories, rl_buffer, encoder_buffer, True,
-                config.context_batch, generator)
+        for n, update, to_encoder in ((config.prior_trajectories, False, True),
+                                      (config.posterior_trajectories, True, True),
+                                      (config.extra_posterior_trajectories, True, False)):
+            if n > 0:
+                collect(agent, tasks, ids, n, rl_buffer, encoder_buffer, update, to_encoder, config.context_batch,
+                        generator)
         for _ in range(config.gradient_steps):
             batch_ids = torch.as_tensor(rng.choice(train_ids, size=min(config.meta_batch, len(train_ids)), replace=False))
             info = pearl_update(agent, optimizers, rl_buffer.sample(batch_ids, config.rl_batch, generator),
                                 agent.context(encoder_buffer.sample(batch_ids, config.context_batch, generator)),
-                                config.kl_weight, config.gamma, config.reward_scale, config.tau, generator)
+                                config.kl_weight, config.gamma, config.reward_scale, config.tau, generator, pieces)
         history.iteration.append(it)
         history.critic.append(info["critic"])
         history.kl.append(info["kl"])
         history.seconds.append(time.perf_counter() - start)
+        if callback is not None:
+            callback(it, agent)
     return agent, history

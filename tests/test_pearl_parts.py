@@ -206,6 +206,10 @@ def test_meta_test_explores_with_the_prior_then_conditions_on_everything_seen():
     # five steps of at most 0.1 from the origin never reach a goal at distance 1: sparse rewards are 0
     assert torch.all(context["rewards"] == 0) and torch.all(context["dense_rewards"] < -0.4)
     assert torch.all(returns == 0)
+    # with two exploration trajectories from the prior, only the third one reads the context
+    seen.clear()
+    meta_test(agent, env, n_trajectories=3, n_exploration=2, generator=torch.Generator().manual_seed(0))
+    assert seen == [(2, 10, 5)]
 
 
 def test_train_pearl_runs_end_to_end_at_a_tiny_scale():
@@ -223,7 +227,7 @@ def test_train_pearl_runs_end_to_end_at_a_tiny_scale():
     assert returns.shape == (2, 2)
 
 
-def test_collect_puts_dense_rewards_in_the_rl_buffer_and_only_prior_data_in_the_encoder_buffer():
+def test_collect_puts_dense_rewards_in_the_rl_buffer_and_what_the_context_sees_in_the_encoder_buffer():
     from metarl_course.envs.navigation import sample_goals
     from metarl_course.pearl import PEARLAgent, SparsePointTasks, collect
     from metarl_course.replay import MultiTaskReplay
@@ -233,12 +237,36 @@ def test_collect_puts_dense_rewards_in_the_rl_buffer_and_only_prior_data_in_the_
     agent = PEARLAgent(2, 2, latent_dim=2, net_hidden=(8,), encoder_hidden=(8,))
     rl, enc = MultiTaskReplay(3, 100, 2, 2), MultiTaskReplay(3, 100, 2, 2)
     ids = np.array([0, 2])
-    collect(agent, tasks, ids, 2, rl, enc, posterior=False, context_size=4)
+    collect(agent, tasks, ids, 2, rl, enc, update_posterior=False, add_to_encoder=True, context_size=4)
     assert rl.size.tolist() == [10, 0, 10] and enc.size.tolist() == [10, 0, 10]
-    collect(agent, tasks, ids, 3, rl, enc, posterior=True, context_size=4)
+    collect(agent, tasks, ids, 3, rl, enc, update_posterior=True, add_to_encoder=False, context_size=4)
     assert rl.size.tolist() == [25, 0, 25] and enc.size.tolist() == [10, 0, 10]
     # the RL buffer holds the dense reward -||s' - g||; far from the goal the encoder's sparse reward is 0
     goal = torch.tensor(tasks.goals[0], dtype=torch.float32)
     dense = -(rl.data["next_observations"][0, :25] - goal).norm(dim=-1)
     np.testing.assert_allclose(rl.data["rewards"][0, :25, 0], dense, atol=1e-5)
     assert torch.all(enc.data["rewards"][0, :10] == 0)
+
+
+def test_collect_with_posterior_updates_draws_z_from_the_prior_first_then_from_the_encoder_buffer():
+    """The official collect_data: clear_z (prior) for the first trajectory, then after every
+    trajectory a context sampled from the encoder buffer, which already holds the new data."""
+    from metarl_course.envs.navigation import sample_goals
+    from metarl_course.pearl import PEARLAgent, SparsePointTasks, collect
+    from metarl_course.replay import MultiTaskReplay
+
+    torch.manual_seed(0)
+    tasks = SparsePointTasks(sample_goals(3, "semicircle", seed=1), horizon=5)
+    agent = PEARLAgent(2, 2, latent_dim=2, net_hidden=(8,), encoder_hidden=(8,))
+    sizes_seen = []
+    original = agent.encoder.forward
+    rl, enc = MultiTaskReplay(3, 100, 2, 2), MultiTaskReplay(3, 100, 2, 2)
+
+    def recording_forward(context):
+        sizes_seen.append(enc.size.tolist())
+        return original(context)
+
+    agent.encoder.forward = recording_forward
+    collect(agent, tasks, np.array([1]), 3, rl, enc, update_posterior=True, add_to_encoder=True, context_size=7)
+    assert sizes_seen == [[0, 5, 0], [0, 10, 0], [0, 15, 0]]   # after trajectories 1, 2, 3
+    assert enc.size.tolist() == [0, 15, 0]
