@@ -302,6 +302,25 @@ class SparsePointTasks:
         return TensorNavigation2D(self.goals[tasks], 1, self.horizon, sparse=True, goal_radius=0.2, action_scale=0.1)
 
 
+def sparse_point_tasks(n_tasks: int = 100, n_train: int = 80, horizon: int = 20,
+                       seed: int = 1337) -> tuple[SparsePointTasks, np.ndarray, np.ndarray]:
+    """The official task split: goals at ``n_tasks`` evenly spaced angles on the unit
+    semicircle, shuffled by numpy's legacy generator seeded 1337 (as the PEARL code does),
+    the first ``n_train`` for meta-training and the rest held out. Returns (tasks, train ids, test ids).
+    """
+    angles = np.linspace(0.0, np.pi, n_tasks)
+    goals = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    np.random.RandomState(seed).shuffle(goals)
+    return SparsePointTasks(goals, horizon), np.arange(n_train), np.arange(n_train, n_tasks)
+
+
+def environment_steps(config: PEARLConfig, n_train: int, iterations: int) -> int:
+    """Transitions collected after ``iterations`` iterations of Algorithm 1 (initial data included)."""
+    per_iteration = config.tasks_per_iteration * (config.prior_trajectories + config.posterior_trajectories +
+                                                  config.extra_posterior_trajectories)
+    return config.horizon * (n_train * config.initial_trajectories + iterations * per_iteration)
+
+
 def collect(agent: PEARLAgent, tasks: SparsePointTasks, task_ids: np.ndarray, n_trajectories: int,
             rl_buffer: MultiTaskReplay, encoder_buffer: MultiTaskReplay, update_posterior: bool, add_to_encoder: bool,
             context_size: int, generator: torch.Generator | None = None) -> None:

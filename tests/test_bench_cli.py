@@ -31,7 +31,7 @@ def test_nav_protocol_writes_the_contracted_json_and_png(tmp_path):
 
 
 def test_unknown_benchmark_is_a_clear_error(tmp_path):
-    with pytest.raises(SystemExit, match="no benchmark 'nope'; available: bandit-baselines, maml-cheetah, maml-nav, mdp-baselines, nav-protocol, rl2-bandits, rl2-mdp, rl2-throughput"):
+    with pytest.raises(SystemExit, match="no benchmark 'nope'; available: bandit-baselines, maml-cheetah, maml-nav, mdp-baselines, nav-protocol, pearl-point, rl2-bandits, rl2-mdp, rl2-throughput"):
         bench.run_benchmark("nope", "ci", tmp_path / "x.json")
 
 
@@ -122,3 +122,20 @@ def test_maml_benchmarks_write_adaptation_curves_and_resume(name, task, tmp_path
     again = bench.run_benchmark(name, "ci", tmp_path / "r2.json", seeds=[0])["rows"]
     again_curve = {(r["method"], r["steps"]): r for r in again if r.get("task") == task and "steps" in r}
     assert again_curve[("MAML", 1)]["mean"] == pytest.approx(curve[("MAML", 1)]["mean"])
+
+
+def test_pearl_point_reports_success_per_trajectory_and_the_cost_of_looping_over_tasks(tmp_path):
+    result = bench.run_benchmark("pearl-point", "ci", tmp_path / "p.json", seeds=[0])
+    rows = result["rows"]
+    success = sorted((r["trajectory"], r["phase"]) for r in rows if r["method"] == "PEARL success")
+    assert success == [(1, "exploration (z ~ prior)"), (2, "posterior"), (3, "posterior")]   # ci: 1 exploration trajectory
+    assert all(0.0 <= r["mean"] <= 1.0 for r in rows if "success" in r["method"])
+    assert all(r["phase"] == "exploration (z ~ prior)" for r in rows if "never updated" in r["method"])
+    # twenty steps of uniform random actions from the origin seldom reach a goal at distance 1
+    assert next(r["mean"] for r in rows if r["method"] == "random policy") < 0.05
+    training = next(r for r in rows if r["method"] == "PEARL training")
+    assert training["env_steps"] == 20 * (80 * 2 + 2 * 2 * 2) and len(training["curve"]) == 2
+    methods = {r["method"] for r in rows}
+    assert {"meta-batch update, batched over tasks", "meta-batch update, Python loop over tasks",
+            "speed-up of batching"} <= methods
+    assert (tmp_path / "p.png").exists()

@@ -270,3 +270,26 @@ def test_collect_with_posterior_updates_draws_z_from_the_prior_first_then_from_t
     collect(agent, tasks, np.array([1]), 3, rl, enc, update_posterior=True, add_to_encoder=True, context_size=7)
     assert sizes_seen == [[0, 5, 0], [0, 10, 0], [0, 15, 0]]   # after trajectories 1, 2, 3
     assert enc.size.tolist() == [0, 15, 0]
+
+
+def test_sparse_point_tasks_rebuild_the_official_goal_order():
+    """linspace(0, π, 100) on the unit circle, shuffled by RandomState(1337): 80 train, 20 held out."""
+    from metarl_course.pearl import sparse_point_tasks
+
+    tasks, train, test = sparse_point_tasks()
+    assert tasks.goals.shape == (100, 2) and len(train) == 80 and len(test) == 20
+    np.testing.assert_allclose(np.linalg.norm(tasks.goals, axis=1), 1.0)
+    assert np.all(tasks.goals[:, 1] >= -1e-12)
+    angles = np.sort(np.arctan2(tasks.goals[:, 1], tasks.goals[:, 0]))
+    np.testing.assert_allclose(angles, np.linspace(0, np.pi, 100), atol=1e-9)
+    expected = np.stack([np.cos(np.linspace(0, np.pi, 100)), np.sin(np.linspace(0, np.pi, 100))], 1)
+    np.random.RandomState(1337).shuffle(expected)
+    np.testing.assert_array_equal(tasks.goals, expected)
+
+
+def test_environment_steps_counts_initial_and_per_iteration_transitions():
+    from metarl_course.pearl import PEARLConfig, environment_steps
+
+    c = PEARLConfig()   # official sparse point: 200 initial steps per train task, 10 tasks × 1000 steps per iteration
+    assert environment_steps(c, 80, 0) == 80 * 200
+    assert environment_steps(c, 80, 3) == 80 * 200 + 3 * 10 * 1000

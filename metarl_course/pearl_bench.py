@@ -1,0 +1,175 @@
+"""Benchmark ``pearl-point``: PEARL on the sparse point robot (Rakelly et al. 2019, section 6.3).
+
+For each seed: meta-train PEARL on the 80 training goals (the official split), evaluating
+the held-out goals along the way (the meta-training curve against environment steps).
+Then run the meta-test protocol on the 20 held-out goals: ``exploration_trajectories``
+trajectories with z from the prior, then z from the posterior of everything seen, and
+report, for each trajectory, the success rate (the trajectory entered the goal's 0.2
+radius) and the sparse return. Two references frame the numbers: the same agent that
+never updates its belief (z from the prior on every trajectory: what inference adds) and
+the success rate of a uniformly random policy.
+
+The benchmark also times one meta-batch gradient step computed as one batched
+computation over the T tasks against a Python loop of T single-task steps.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from metarl_course.bench import register
+from metarl_course.pearl import (FIELDS, PEARLAgent, PEARLConfig, environment_steps, make_optimizers, meta_test,
+                                 pearl_update, sparse_point_tasks, train_pearl)
+from metarl_course.presets import get_budget
+
+CONFIG_KEYS = ("latent_dim", "net_hidden", "encoder_hidden", "lr", "kl_weight", "reward_scale", "tau", "rl_batch", "context_batch",
+               "meta_batch", "tasks_per_iteration", "initial_trajectories", "prior_trajectories",
+               "posterior_trajectories", "gradient_steps", "exploration_trajectories")
+
+
+def preset_config(budget) -> PEARLConfig:
+    """A ``PEARLConfig`` whose fields named in the preset are overridden (lists become tuples)."""
+    values = {k: getattr(budget, k) for k in CONFIG_KEYS if hasattr(budget, k)}
+    return PEARLConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+def held_out_success(agent: PEARLAgent, env, config: PEARLConfig, n_trajectories: int, n_exploration: int,
+                     seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per trajectory index: success (sparse return > 0) and sparse return on each held-out task, (K, M) each."""
+    returns, _ = meta_test(agent, env, n_trajectories, n_exploration, generator=torch.Generator().manual_seed(seed))
+    returns = returns.cpu().numpy()
+    return (returns > 0).astype(float), returns
+
+
+def random_policy_success(env, n_episodes: int, seed: int) -> float:
+    """How often uniformly random actions in [-1, 1]² enter a goal's radius within one episode."""
+    gen = torch.Generator().manual_seed(seed)
+    hits = []
+    for _ in range(n_episodes):
+        env.reset()
+        total = 0.0
+        for _ in range(env.horizon):
+            action = torch.rand(env.goals.shape[0], 1, 2, generator=gen, dtype=env.goals.dtype) * 2 - 1
+            _, reward, _ = env.step(action)
+            total = total + reward[:, 0]
+        hits.append((total > 0).float())
+    return float(torch.stack(hits).mean())
+
+
+@register("pearl-point", "PEARL on the sparse point robot (goals on the unit semicircle, 80 train / 20 held out, "
+          "H=20, reward only within 0.2): success and return per trajectory at meta-test, the meta-training curve, "
+          "and the batched vs looped meta-batch update", default_seeds=(0,))
+def pearl_point(preset: str, seeds: list[int]):
+    budget = get_budget("bench_pearl_point", preset)
+    config = preset_config(budget)
+    tasks, train_ids, test_ids = sparse_point_tasks()
+    K, n_exp = budget.n_trajectories, config.exploration_trajectories
+    success, returns, prior_only, curves = [], [], [], []
+    for seed in seeds:
+        curve: list[tuple[int, float, float]] = []
+
+        def evaluate(iteration: int, agent: PEARLAgent) -> None:
+            if (iteration + 1) % budget.eval_every == 0 or iteration + 1 == budget.iterations:
+                s, _ = held_out_success(agent, tasks.env(test_ids), config, K, n_exp, seed)
+                curve.append((environment_steps(config, len(train_ids), iteration + 1), float(s[-1].mean()),
+                              float(s.max(axis=0).mean())))
+
+        agent, history = train_pearl(tasks, train_ids, budget.iterations, config, seed=seed, progress=True,
+                                     callback=evaluate)
+        s, r = held_out_success(agent, tasks.env(test_ids), config, K, n_exp, 1000 + seed)
+        s_prior, _ = held_out_success(agent, tasks.env(test_ids), config, K, K, 1000 + seed)
+        success.append(s)
+        returns.append(r)
+        prior_only.append(s_prior)
+        curves.append((curve, history.seconds[-1]))
+    rows = _rows(np.stack(success), np.stack(returns), np.stack(prior_only), n_exp)
+    rows.append({"method": "random policy", "trajectory": 1,
+                 "mean": random_policy_success(tasks.env(test_ids), 50, 0), "stderr": 0.0, "n": 50 * len(test_ids),
+                 "unit": "success rate of one episode of uniform random actions"})
+    for seed, (curve, seconds) in zip(seeds, curves):
+        rows.append({"method": "PEARL training", "seed": seed, "mean": seconds, "stderr": 0.0, "n": budget.iterations,
+                     "unit": "seconds of meta-training", "env_steps": environment_steps(config, len(train_ids),
+                                                                                         budget.iterations),
+                     "curve": curve})
+    rows += time_meta_batch_update(config, budget.n_timed_steps)
+    return rows, _figure(rows, curves, n_exp)
+
+
+def _rows(success: np.ndarray, returns: np.ndarray, prior_only: np.ndarray, n_exp: int) -> list[dict]:
+    """One row per (method, trajectory index); means over seeds × held-out tasks, stderr over seeds
+    (over tasks when there is one seed)."""
+    rows = []
+    for method, data in (("PEARL success", success), ("PEARL return", returns),
+                         ("PEARL, belief never updated, success", prior_only)):
+        for k in range(data.shape[1]):
+            per_seed = data[:, k].mean(axis=1)
+            spread = per_seed if len(per_seed) > 1 else data[0, k]
+            rows.append({"method": method, "trajectory": k + 1, "mean": float(data[:, k].mean()),
+                         "stderr": float(spread.std(ddof=1) / np.sqrt(len(spread))), "n": int(data[:, k].size),
+                         "phase": "exploration (z ~ prior)" if k < n_exp or "never" in method else "posterior"})
+    return rows
+
+
+def time_meta_batch_update(config: PEARLConfig, n_steps: int) -> list[dict]:
+    """Seconds per PEARL gradient step on a meta-batch of T tasks: one batched computation
+    (tasks stacked in the batch dimension) vs a Python loop of T single-task updates."""
+    torch.manual_seed(0)
+    T = config.meta_batch
+    agent = PEARLAgent(2, 2, config.latent_dim, net_hidden=config.net_hidden, encoder_hidden=config.encoder_hidden)
+    optimizers = make_optimizers(agent, config.lr)
+    dims = {"observations": 2, "actions": 2, "rewards": 1, "next_observations": 2, "dones": 1}
+    batch = {k: torch.randn(T, config.rl_batch, dims[k]) for k in FIELDS}
+    batch["dones"].zero_()
+    context = torch.randn(T, config.context_batch, 5)
+
+    def batched() -> None:
+        pearl_update(agent, optimizers, batch, context, config.kl_weight, config.gamma, config.reward_scale, config.tau)
+
+    def looped() -> None:
+        for t in range(T):
+            pearl_update(agent, optimizers, {k: v[t:t + 1] for k, v in batch.items()}, context[t:t + 1],
+                         config.kl_weight, config.gamma, config.reward_scale, config.tau)
+
+    rows = []
+    for method, step in (("meta-batch update, batched over tasks", batched),
+                         ("meta-batch update, Python loop over tasks", looped)):
+        step()
+        start = time.perf_counter()
+        for _ in range(n_steps):
+            step()
+        seconds = (time.perf_counter() - start) / n_steps
+        rows.append({"method": method, "tasks": T, "mean": seconds, "stderr": 0.0, "n": n_steps,
+                     "unit": "seconds per meta-batch gradient step", "threads": torch.get_num_threads()})
+    rows.append({"method": "speed-up of batching", "tasks": T, "mean": rows[1]["mean"] / rows[0]["mean"],
+                 "stderr": 0.0, "n": n_steps})
+    return rows
+
+
+def _figure(rows: list[dict], curves: list, n_exp: int):
+    import matplotlib.pyplot as plt
+
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    for method, color in (("PEARL success", "C0"), ("PEARL, belief never updated, success", "C7")):
+        pts = sorted((r["trajectory"], r["mean"], r["stderr"]) for r in rows if r["method"] == method)
+        k, m, s = map(np.array, zip(*pts))
+        ax.errorbar(k, m, yerr=s, marker="o", color=color, capsize=3,
+                    label="PEARL" if method == "PEARL success" else "z from the prior only")
+    random = next(r["mean"] for r in rows if r["method"] == "random policy")
+    ax.axhline(random, color="k", linestyle=":", label="random actions")
+    ax.axvspan(0.5, n_exp + 0.5, color="C1", alpha=0.1, label="exploration (z ~ prior)")
+    ax.set(xlabel="trajectory on the held-out task", ylabel="success rate", ylim=(-0.02, 1.02),
+           title="Sparse point robot: meta-test on 20 held-out goals")
+    ax.legend(fontsize=8)
+    for i, (curve, _) in enumerate(curves):
+        if curve:
+            steps, last, any_ = zip(*curve)
+            ax2.plot(steps, last, "C0-o", label="last trajectory" if i == 0 else None)
+            ax2.plot(steps, any_, "C2--", label="any trajectory" if i == 0 else None)
+    ax2.set(xlabel="environment steps", ylabel="held-out success rate", ylim=(-0.02, 1.02),
+            title="PEARL meta-training")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
