@@ -164,7 +164,8 @@ def pearl_update(agent: PEARLAgent, optimizers: dict[str, torch.optim.Optimizer]
 
     In the order of the official code:
     1. z ~ q_φ(z | c), one per task; the critic loss keeps z's gradient, so the encoder is
-       trained by the Bellman error plus λ·KL(q_φ(z | c) ‖ N(0, I));
+       trained by the Bellman error (a mean over all T·B transitions) plus λ Σ_tasks KL(q_φ(z | c) ‖ N(0, I))
+       (a sum over the T tasks, as in the official code: λ's effect grows with the meta-batch);
     2. the value network towards min_k Q_k(s, ã) - log π(ã | s), with the updated critics
        and z detached; then the target value network moves by τ;
     3. the policy, with z detached (the policy must not shape the task belief).
@@ -172,7 +173,7 @@ def pearl_update(agent: PEARLAgent, optimizers: dict[str, torch.optim.Optimizer]
     pieces = pieces or PEARLPieces()
     mean, variance = infer_posterior(agent.encoder, context, pieces.posterior)
     z = sample_z(mean, variance, generator)
-    kl = pieces.kl(mean, variance).mean()
+    kl = pieces.kl(mean, variance).sum()            # summed over the meta-batch, as the official code does
     obs, actions, rewards, next_obs, dones = (rl_batch[k] for k in FIELDS)
 
     q_in = with_task(torch.cat([obs, actions], dim=-1), z)
@@ -238,7 +239,7 @@ def meta_test(agent: PEARLAgent, env, n_trajectories: int, n_exploration: int = 
     context: dict[str, torch.Tensor] | None = None
     returns = []
     for k in range(n_trajectories):
-        if k < n_exploration:
+        if k < n_exploration or context is None:
             mean, variance = prior_belief((M,), agent.encoder.latent_dim, env.goals)
         else:
             mean, variance = infer_posterior(agent.encoder, agent.context(context))
@@ -282,8 +283,24 @@ class PEARLConfig:
     exploration_trajectories: int = 5  # at meta-test, with z ~ prior, before the posterior is used
 
 
+BUDGET_KEYS = ("latent_dim", "kl_weight", "reward_scale", "rl_batch", "context_batch", "meta_batch",
+               "tasks_per_iteration", "initial_trajectories", "prior_trajectories", "posterior_trajectories",
+               "gradient_steps", "exploration_trajectories")
+
+
+def config_from_budget(budget, **overrides) -> PEARLConfig:
+    """A ``PEARLConfig`` from a preset section (``get_budget``): the fields it names, and the
+    networks as ``hidden_layers`` × ``hidden_width`` and ``encoder_layers`` × ``encoder_width``."""
+    values = {k: getattr(budget, k) for k in BUDGET_KEYS if hasattr(budget, k)}
+    values.update(net_hidden=(budget.hidden_width,) * budget.hidden_layers,
+                  encoder_hidden=(budget.encoder_width,) * budget.encoder_layers)
+    return PEARLConfig(**{**values, **overrides})
+
+
 @dataclass
 class PEARLHistory:
+    """Per iteration: the mean critic loss and KL over its gradient steps, and seconds since the start."""
+
     iteration: list[int] = field(default_factory=list)
     critic: list[float] = field(default_factory=list)
     kl: list[float] = field(default_factory=list)
@@ -323,7 +340,7 @@ def environment_steps(config: PEARLConfig, n_train: int, iterations: int) -> int
 
 def collect(agent: PEARLAgent, tasks: SparsePointTasks, task_ids: np.ndarray, n_trajectories: int,
             rl_buffer: MultiTaskReplay, encoder_buffer: MultiTaskReplay, update_posterior: bool, add_to_encoder: bool,
-            context_size: int, generator: torch.Generator | None = None) -> None:
+            context_size: int, generator: torch.Generator | None = None, posterior: Callable = product_of_gaussians) -> None:
     """Collect ``n_trajectories`` on each task of ``task_ids`` (all tasks at once), as the
     official ``collect_data`` does.
 
@@ -345,7 +362,8 @@ def collect(agent: PEARLAgent, tasks: SparsePointTasks, task_ids: np.ndarray, n_
             if add_to_encoder:
                 encoder_buffer.add(int(task), **one)
         if update_posterior and bool((encoder_buffer.size[ids] > 0).all()):
-            mean, variance = infer_posterior(agent.encoder, agent.context(encoder_buffer.sample(ids, context_size, generator)))
+            context = agent.context(encoder_buffer.sample(ids, context_size, generator))
+            mean, variance = infer_posterior(agent.encoder, context, posterior)
 
 
 def train_pearl(tasks: SparsePointTasks, train_ids: np.ndarray, iterations: int, config: PEARLConfig | None = None,
@@ -358,6 +376,7 @@ def train_pearl(tasks: SparsePointTasks, train_ids: np.ndarray, iterations: int,
     ``callback(iteration, agent)``, if given, runs after every iteration (to evaluate on
     held-out tasks, for instance)."""
     config = config or PEARLConfig()
+    pieces = pieces or PEARLPieces()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(seed)
@@ -368,7 +387,7 @@ def train_pearl(tasks: SparsePointTasks, train_ids: np.ndarray, iterations: int,
     rl_buffer = MultiTaskReplay(len(tasks.goals), min(capacity, 1_000_000), 2, 2)
     encoder_buffer = MultiTaskReplay(len(tasks.goals), min(capacity, 1_000_000), 2, 2)
     collect(agent, tasks, train_ids, config.initial_trajectories, rl_buffer, encoder_buffer, False, True,
-            config.context_batch, generator)
+            config.context_batch, generator, pieces.posterior)
     history = PEARLHistory()
     start = time.perf_counter()
     iterator = range(iterations)
@@ -384,15 +403,16 @@ def train_pearl(tasks: SparsePointTasks, train_ids: np.ndarray, iterations: int,
                                       (config.extra_posterior_trajectories, True, False)):
             if n > 0:
                 collect(agent, tasks, ids, n, rl_buffer, encoder_buffer, update, to_encoder, config.context_batch,
-                        generator)
+                        generator, pieces.posterior)
+        infos = []
         for _ in range(config.gradient_steps):
             batch_ids = torch.as_tensor(rng.choice(train_ids, size=min(config.meta_batch, len(train_ids)), replace=False))
-            info = pearl_update(agent, optimizers, rl_buffer.sample(batch_ids, config.rl_batch, generator),
-                                agent.context(encoder_buffer.sample(batch_ids, config.context_batch, generator)),
-                                config.kl_weight, config.gamma, config.reward_scale, config.tau, generator, pieces)
+            infos.append(pearl_update(agent, optimizers, rl_buffer.sample(batch_ids, config.rl_batch, generator),
+                                      agent.context(encoder_buffer.sample(batch_ids, config.context_batch, generator)),
+                                      config.kl_weight, config.gamma, config.reward_scale, config.tau, generator, pieces))
         history.iteration.append(it)
-        history.critic.append(info["critic"])
-        history.kl.append(info["kl"])
+        history.critic.append(float(np.mean([i["critic"] for i in infos])) if infos else float("nan"))
+        history.kl.append(float(np.mean([i["kl"] for i in infos])) if infos else float("nan"))
         history.seconds.append(time.perf_counter() - start)
         if callback is not None:
             callback(it, agent)

@@ -16,24 +16,30 @@ computation over the T tasks against a Python loop of T single-task steps.
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from metarl_course.bench import register
-from metarl_course.pearl import (FIELDS, PEARLAgent, PEARLConfig, environment_steps, make_optimizers, meta_test,
+from metarl_course.pearl import (FIELDS, PEARLAgent, PEARLConfig, config_from_budget, environment_steps, make_optimizers, meta_test,
                                  pearl_update, sparse_point_tasks, train_pearl)
 from metarl_course.presets import get_budget
 
-CONFIG_KEYS = ("latent_dim", "net_hidden", "encoder_hidden", "lr", "kl_weight", "reward_scale", "tau", "rl_batch", "context_batch",
-               "meta_batch", "tasks_per_iteration", "initial_trajectories", "prior_trajectories",
-               "posterior_trajectories", "gradient_steps", "exploration_trajectories")
+CHECKPOINTS = Path("build/bench")
+def save_agent(agent: PEARLAgent, config: PEARLConfig, path: Path) -> None:
+    """The trained agent and its settings, for the notebook's pictures and for inspection."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": agent.state_dict(), "config": asdict(config)}, path)
 
 
-def preset_config(budget) -> PEARLConfig:
-    """A ``PEARLConfig`` whose fields named in the preset are overridden (lists become tuples)."""
-    values = {k: getattr(budget, k) for k in CONFIG_KEYS if hasattr(budget, k)}
-    return PEARLConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+def load_agent(path: Path) -> tuple[PEARLAgent, PEARLConfig]:
+    saved = torch.load(path, map_location="cpu", weights_only=False)
+    config = PEARLConfig(**saved["config"])
+    agent = PEARLAgent(2, 2, config.latent_dim, net_hidden=config.net_hidden, encoder_hidden=config.encoder_hidden)
+    agent.load_state_dict(saved["state_dict"])
+    return agent, config
 
 
 def held_out_success(agent: PEARLAgent, env, config: PEARLConfig, n_trajectories: int, n_exploration: int,
@@ -64,10 +70,10 @@ def random_policy_success(env, n_episodes: int, seed: int) -> float:
           "and the batched vs looped meta-batch update", default_seeds=(0,))
 def pearl_point(preset: str, seeds: list[int]):
     budget = get_budget("bench_pearl_point", preset)
-    config = preset_config(budget)
+    config = config_from_budget(budget)
     tasks, train_ids, test_ids = sparse_point_tasks()
     K, n_exp = budget.n_trajectories, config.exploration_trajectories
-    success, returns, prior_only, curves = [], [], [], []
+    success, returns, prior_only, success_alg2, curves = [], [], [], [], []
     for seed in seeds:
         curve: list[tuple[int, float, float]] = []
 
@@ -79,13 +85,16 @@ def pearl_point(preset: str, seeds: list[int]):
 
         agent, history = train_pearl(tasks, train_ids, budget.iterations, config, seed=seed, progress=True,
                                      callback=evaluate)
+        save_agent(agent, config, CHECKPOINTS / "pearl-point" / preset / f"PEARL_seed{seed}.pt")
         s, r = held_out_success(agent, tasks.env(test_ids), config, K, n_exp, 1000 + seed)
         s_prior, _ = held_out_success(agent, tasks.env(test_ids), config, K, K, 1000 + seed)
+        s_alg2, _ = held_out_success(agent, tasks.env(test_ids), config, K, 1, 1000 + seed)
+        success_alg2.append(s_alg2)
         success.append(s)
         returns.append(r)
         prior_only.append(s_prior)
         curves.append((curve, history.seconds[-1]))
-    rows = _rows(np.stack(success), np.stack(returns), np.stack(prior_only), n_exp)
+    rows = _rows(np.stack(success), np.stack(returns), np.stack(prior_only), np.stack(success_alg2), n_exp)
     rows.append({"method": "random policy", "trajectory": 1,
                  "mean": random_policy_success(tasks.env(test_ids), 50, 0), "stderr": 0.0, "n": 50 * len(test_ids),
                  "unit": "success rate of one episode of uniform random actions"})
@@ -98,19 +107,27 @@ def pearl_point(preset: str, seeds: list[int]):
     return rows, _figure(rows, curves, n_exp)
 
 
-def _rows(success: np.ndarray, returns: np.ndarray, prior_only: np.ndarray, n_exp: int) -> list[dict]:
+def _rows(success: np.ndarray, returns: np.ndarray, prior_only: np.ndarray, success_alg2: np.ndarray,
+          n_exp: int) -> list[dict]:
     """One row per (method, trajectory index); means over seeds × held-out tasks, stderr over seeds
     (over tasks when there is one seed)."""
     rows = []
     for method, data in (("PEARL success", success), ("PEARL return", returns),
-                         ("PEARL, belief never updated, success", prior_only)):
+                         ("PEARL, belief never updated, success", prior_only),
+                         ("PEARL, posterior after every trajectory (Algorithm 2), success", success_alg2)):
         for k in range(data.shape[1]):
             per_seed = data[:, k].mean(axis=1)
             spread = per_seed if len(per_seed) > 1 else data[0, k]
             rows.append({"method": method, "trajectory": k + 1, "mean": float(data[:, k].mean()),
                          "stderr": float(spread.std(ddof=1) / np.sqrt(len(spread))), "n": int(data[:, k].size),
-                         "phase": "exploration (z ~ prior)" if k < n_exp or "never" in method else "posterior"})
+                         "phase": _phase(method, k, n_exp)})
     return rows
+
+
+def _phase(method: str, k: int, n_exp: int) -> str:
+    first_posterior = {"never": np.inf, "Algorithm 2": 1}
+    start = next((v for key, v in first_posterior.items() if key in method), n_exp)
+    return "exploration (z ~ prior)" if k < start else "posterior"
 
 
 def time_meta_batch_update(config: PEARLConfig, n_steps: int) -> list[dict]:
@@ -152,11 +169,13 @@ def _figure(rows: list[dict], curves: list, n_exp: int):
     import matplotlib.pyplot as plt
 
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-    for method, color in (("PEARL success", "C0"), ("PEARL, belief never updated, success", "C7")):
+    labels = {"PEARL success": ("C0", f"PEARL ({n_exp} exploration trajectories)"),
+              "PEARL, posterior after every trajectory (Algorithm 2), success": ("C2", "PEARL (Algorithm 2)"),
+              "PEARL, belief never updated, success": ("C7", "z from the prior only")}
+    for method, (color, label) in labels.items():
         pts = sorted((r["trajectory"], r["mean"], r["stderr"]) for r in rows if r["method"] == method)
         k, m, s = map(np.array, zip(*pts))
-        ax.errorbar(k, m, yerr=s, marker="o", color=color, capsize=3,
-                    label="PEARL" if method == "PEARL success" else "z from the prior only")
+        ax.errorbar(k, m, yerr=s, marker="o", color=color, capsize=3, label=label)
     random = next(r["mean"] for r in rows if r["method"] == "random policy")
     ax.axhline(random, color="k", linestyle=":", label="random actions")
     ax.axvspan(0.5, n_exp + 0.5, color="C1", alpha=0.1, label="exploration (z ~ prior)")

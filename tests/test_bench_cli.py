@@ -124,13 +124,18 @@ def test_maml_benchmarks_write_adaptation_curves_and_resume(name, task, tmp_path
     assert again_curve[("MAML", 1)]["mean"] == pytest.approx(curve[("MAML", 1)]["mean"])
 
 
-def test_pearl_point_reports_success_per_trajectory_and_the_cost_of_looping_over_tasks(tmp_path):
+def test_pearl_point_reports_success_per_trajectory_and_the_cost_of_looping_over_tasks(tmp_path, monkeypatch):
+    from metarl_course import pearl_bench
+
+    monkeypatch.setattr(pearl_bench, "CHECKPOINTS", tmp_path / "checkpoints")
     result = bench.run_benchmark("pearl-point", "ci", tmp_path / "p.json", seeds=[0])
     rows = result["rows"]
     success = sorted((r["trajectory"], r["phase"]) for r in rows if r["method"] == "PEARL success")
     assert success == [(1, "exploration (z ~ prior)"), (2, "posterior"), (3, "posterior")]   # ci: 1 exploration trajectory
     assert all(0.0 <= r["mean"] <= 1.0 for r in rows if "success" in r["method"])
     assert all(r["phase"] == "exploration (z ~ prior)" for r in rows if "never updated" in r["method"])
+    algorithm2 = sorted((r["trajectory"], r["phase"]) for r in rows if "Algorithm 2" in r["method"])
+    assert algorithm2 == [(1, "exploration (z ~ prior)"), (2, "posterior"), (3, "posterior")]
     # twenty steps of uniform random actions from the origin seldom reach a goal at distance 1
     assert next(r["mean"] for r in rows if r["method"] == "random policy") < 0.05
     training = next(r for r in rows if r["method"] == "PEARL training")
@@ -139,3 +144,5 @@ def test_pearl_point_reports_success_per_trajectory_and_the_cost_of_looping_over
     assert {"meta-batch update, batched over tasks", "meta-batch update, Python loop over tasks",
             "speed-up of batching"} <= methods
     assert (tmp_path / "p.png").exists()
+    agent, config = pearl_bench.load_agent(tmp_path / "checkpoints" / "pearl-point" / "ci" / "PEARL_seed0.pt")
+    assert config.net_hidden == (16,) and agent.encoder.latent_dim == config.latent_dim

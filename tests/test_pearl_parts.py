@@ -133,6 +133,22 @@ def _toy_meta_batch(T=3, B=32, C=16, obs_dim=2, act_dim=2, seed=0):
     return fields(B), fields(C)
 
 
+def test_the_information_bottleneck_is_summed_over_the_meta_batch_as_in_the_official_code():
+    """compute_kl_div in the PEARL code sums KL(q(z | c_i) ‖ N(0, I)) over the tasks i, while the
+    critic loss is a mean: T copies of one task must report T times that task's KL."""
+    from metarl_course.pearl import PEARLAgent, make_optimizers, pearl_update
+
+    torch.manual_seed(0)
+    agent = PEARLAgent(2, 2, latent_dim=3, net_hidden=(8,), encoder_hidden=(8,))
+    rl_batch, context = _toy_meta_batch()
+    one_task = {k: v[:1] for k, v in context.items()}
+    single = kl_to_standard_normal(*infer_posterior(agent.encoder, agent.context(one_task))).item()
+    three = {k: v[:1].expand(3, *v.shape[1:]) for k, v in context.items()}
+    batch3 = {k: v[:1].expand(3, *v.shape[1:]) for k, v in rl_batch.items()}
+    info = pearl_update(agent, make_optimizers(agent), batch3, agent.context(three))
+    assert info["kl"] == pytest.approx(3 * single, rel=1e-5)
+
+
 def test_pearl_update_trains_the_encoder_only_through_the_critic_and_kl():
     from metarl_course.pearl import PEARLAgent, make_optimizers, pearl_update
 
@@ -175,7 +191,8 @@ def test_pearl_critic_learns_a_fixed_reward_per_task():
         return {"observations": obs, "actions": torch.rand(T, n, 1, generator=gen) * 2 - 1,
                 "rewards": task_reward.expand(T, n, 1), "next_observations": obs, "dones": torch.zeros(T, n, 1)}
 
-    losses = [pearl_update(agent, optimizers, batch(B), agent.context(batch(C)), kl_weight=0.1, gamma=0.0,
+    # λ = 0.025 summed over the 4 tasks weighs the bottleneck as λ = 0.1 on their mean
+    losses = [pearl_update(agent, optimizers, batch(B), agent.context(batch(C)), kl_weight=0.025, gamma=0.0,
                            reward_scale=1.0, generator=gen)["critic"] for _ in range(400)]
     target_variance = float(task_reward.var(unbiased=False)) * 2  # q_loss sums the two critics
     assert np.mean(losses[-20:]) < 0.1 * target_variance, (np.mean(losses[-20:]), target_variance)

@@ -1,0 +1,14 @@
+# planted bug: lets the policy and value losses train the encoder through z
+# cell: policy_and_value_losses
+# loses: test_policy_and_value_losses
+# message: back into z and the encoder
+def policy_and_value_losses(agent, obs, z):
+    """SAC's policy and value losses for observations (T, B, obs_dim) and z (T, latent_dim), z detached."""
+    s_z = with_task(obs, z)
+    new_actions, log_prob = agent.policy(s_z)
+    q_in = with_task(torch.cat([obs, new_actions], dim=-1), z)
+    min_q = torch.min(agent.q1(q_in), agent.q2(q_in)).squeeze(-1)
+    policy_loss = (log_prob - min_q).mean()
+    value_target = (min_q - log_prob).detach()
+    value_loss = ((agent.value(s_z).squeeze(-1) - value_target) ** 2).mean()
+    return policy_loss, value_loss

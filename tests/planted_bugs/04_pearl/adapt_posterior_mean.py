@@ -1,0 +1,23 @@
+# planted bug: acts with the posterior mean instead of a sample from the posterior
+# cell: adapt_online
+# loses: test_adapt_online
+# message: not set to its mean
+@torch.no_grad()
+def adapt_online(agent, env, n_trajectories, n_exploration=1, deterministic=True, generator=None):
+    """PEARL's meta-test on M tasks at once: returns (n_trajectories, M) and the context of all transitions."""
+    M = env.goals.shape[0]
+    context = None
+    returns = []
+    for k in range(n_trajectories):
+        if k < n_exploration:
+            mean, variance = prior_belief((M,), agent.encoder.latent_dim, env.goals)
+            z = sample_z(mean, variance, generator)
+        else:
+            z, _ = infer_posterior(agent.encoder, agent.context(context))
+        trajectory = collect_trajectories(agent, env, z, deterministic)
+        returns.append(trajectory["rewards"][..., 0].sum(dim=1))
+        if context is None:
+            context = trajectory
+        else:
+            context = {name: torch.cat([context[name], trajectory[name]], dim=1) for name in context}
+    return torch.stack(returns), context
