@@ -373,8 +373,8 @@ def train_maml(make_tasks: TaskFamily, obs_dim: int, act_dim: int, iterations: i
     params = [p for _, p in policy.named_parameters()]
     iterator = range(start, iterations)
     if progress:
-        from tqdm.auto import tqdm
-        iterator = tqdm(iterator, desc=desc, initial=start, total=iterations)
+        from metarl_course.session import progress_bar
+        iterator = progress_bar(iterator, desc=desc, initial=start, total=iterations)
     t0 = time.perf_counter() - (history.seconds[-1] if history.seconds else 0.0)
     for it in iterator:
         env, task_features = make_tasks(config.meta_batch, rng)

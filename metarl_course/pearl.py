@@ -392,8 +392,8 @@ def train_pearl(tasks: SparsePointTasks, train_ids: np.ndarray, iterations: int,
     start = time.perf_counter()
     iterator = range(iterations)
     if progress:
-        from tqdm.auto import tqdm
-        iterator = tqdm(iterator, desc="PEARL")
+        from metarl_course.session import progress_bar
+        iterator = progress_bar(iterator, desc="PEARL")
     for it in iterator:
         ids = rng.choice(train_ids, size=min(config.tasks_per_iteration, len(train_ids)), replace=False)
         for task in ids:

@@ -23,7 +23,8 @@ import numpy as np
 import torch
 
 from metarl_course.bench import register
-from metarl_course.pearl import (FIELDS, PEARLAgent, PEARLConfig, config_from_budget, environment_steps, make_optimizers, meta_test,
+from metarl_course.pearl import (FIELDS, PEARLAgent, PEARLConfig, collect_trajectories, config_from_budget,
+                                 environment_steps, make_optimizers, meta_test,
                                  pearl_update, sparse_point_tasks, train_pearl)
 from metarl_course.presets import get_budget
 
@@ -50,6 +51,21 @@ def held_out_success(agent: PEARLAgent, env, config: PEARLConfig, n_trajectories
     return (returns > 0).astype(float), returns
 
 
+def prior_z_endpoints(agent: PEARLAgent, tasks, task_id: int, n: int = 200, bins: int = 10,
+                      seed: int = 0) -> dict:
+    """Where the hypotheses of posterior sampling lead: the deterministic policy's end point for
+    ``n`` draws z ~ N(0, I) on one task, as a histogram of angles over ``bins`` equal sectors of
+    [0, π] and the mean distance from the origin. Posterior sampling explores only if the draws
+    spread over the semicircle."""
+    env = tasks.env(np.full(n, task_id))
+    z = torch.randn(n, agent.encoder.latent_dim, generator=torch.Generator().manual_seed(seed))
+    end = collect_trajectories(agent, env, z.to(env.goals.dtype), deterministic=True)["next_observations"][:, -1]
+    angles = torch.atan2(end[:, 1], end[:, 0]).cpu().numpy()
+    counts, _ = np.histogram(angles, bins=bins, range=(0.0, np.pi))
+    return {"angle_histogram": counts.tolist(), "mean_radius": float(end.norm(dim=-1).mean()),
+            "outside_upper_half": int(n - counts.sum())}
+
+
 def random_policy_success(env, n_episodes: int, seed: int) -> float:
     """How often uniformly random actions in [-1, 1]² enter a goal's radius within one episode."""
     gen = torch.Generator().manual_seed(seed)
@@ -73,7 +89,7 @@ def pearl_point(preset: str, seeds: list[int]):
     config = config_from_budget(budget)
     tasks, train_ids, test_ids = sparse_point_tasks()
     K, n_exp = budget.n_trajectories, config.exploration_trajectories
-    success, returns, prior_only, success_alg2, curves = [], [], [], [], []
+    success, returns, prior_only, success_alg2, curves, spread = [], [], [], [], [], []
     for seed in seeds:
         curve: list[tuple[int, float, float]] = []
 
@@ -86,6 +102,10 @@ def pearl_point(preset: str, seeds: list[int]):
         agent, history = train_pearl(tasks, train_ids, budget.iterations, config, seed=seed, progress=True,
                                      callback=evaluate)
         save_agent(agent, config, CHECKPOINTS / "pearl-point" / preset / f"PEARL_seed{seed}.pt")
+        spread.append({"method": "end points of z ~ prior", "seed": seed, "task": int(test_ids[0]),
+                       **(ends := prior_z_endpoints(agent, tasks, int(test_ids[0]))),
+                       "mean": max(ends["angle_histogram"]) / 200, "stderr": 0.0, "n": 200,
+                       "unit": "fraction of 200 draws ending in the most visited of 10 sectors of [0, π] (0.1 if even)"})
         s, r = held_out_success(agent, tasks.env(test_ids), config, K, n_exp, 1000 + seed)
         s_prior, _ = held_out_success(agent, tasks.env(test_ids), config, K, K, 1000 + seed)
         s_alg2, _ = held_out_success(agent, tasks.env(test_ids), config, K, 1, 1000 + seed)
@@ -103,6 +123,7 @@ def pearl_point(preset: str, seeds: list[int]):
                      "unit": "seconds of meta-training", "env_steps": environment_steps(config, len(train_ids),
                                                                                          budget.iterations),
                      "curve": curve})
+    rows += spread
     rows += time_meta_batch_update(config, budget.n_timed_steps)
     return rows, _figure(rows, curves, n_exp)
 

@@ -145,7 +145,7 @@ def run_notebook(notebook: Path, preset: str, out_dir: Path, timeout: int = 1800
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}})
     start, error = time.perf_counter(), None
     try:
-        with kernel_environment(METARL_PRESET=preset, MPLBACKEND=INLINE_PLOTS):
+        with kernel_environment(METARL_PRESET=preset, MPLBACKEND=INLINE_PLOTS, METARL_HEADLESS="1"):
             client.execute()
     except CellExecutionError as exc:
         error = str(exc)

@@ -292,8 +292,8 @@ def train_rl2(make_trials: Callable[[int], TrialEnv], obs_dim: int, n_actions: i
         history = _load_checkpoint(checkpoint, policy, optimizer)
     updates = range(len(history.update), config.updates)
     if progress:
-        from tqdm.auto import tqdm
-        updates = tqdm(updates, desc=desc, initial=len(history.update), total=config.updates)
+        from metarl_course.session import progress_bar
+        updates = progress_bar(updates, desc=desc, initial=len(history.update), total=config.updates)
     for update in updates:
         start = time.perf_counter()
         fraction_left = 1.0 - update / config.updates if config.anneal else 1.0

@@ -41,3 +41,24 @@ def _plot_defaults() -> None:
     import matplotlib as mpl
 
     mpl.rcParams.update({"figure.figsize": (7.0, 4.0), "figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3})
+
+
+def widgets_wanted(environ=None) -> bool:
+    """True when a person may be looking at the notebook.
+
+    Interactive widgets are drawn only then: under nbgrader (``NBGRADER_EXECUTION``) or the
+    kit's own headless runs (``METARL_HEADLESS``, set by ``metarl-course run`` and the tests)
+    nobody can move a slider, and a widget's extra comm messages once left a headless run
+    waiting on a loaded machine. There the helpers draw one static picture instead.
+    """
+    environ = os.environ if environ is None else environ
+    return not (environ.get("NBGRADER_EXECUTION") or environ.get("METARL_HEADLESS"))
+
+
+def progress_bar(iterable, **kwargs):
+    """tqdm's notebook bar where a person may look (``widgets_wanted``), its text bar elsewhere."""
+    if widgets_wanted():
+        from tqdm.auto import tqdm
+    else:
+        from tqdm.std import tqdm
+    return tqdm(iterable, **kwargs)

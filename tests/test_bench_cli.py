@@ -144,5 +144,7 @@ def test_pearl_point_reports_success_per_trajectory_and_the_cost_of_looping_over
     assert {"meta-batch update, batched over tasks", "meta-batch update, Python loop over tasks",
             "speed-up of batching"} <= methods
     assert (tmp_path / "p.png").exists()
+    ends = next(r for r in rows if r["method"] == "end points of z ~ prior")
+    assert sum(ends["angle_histogram"]) + ends["outside_upper_half"] == 200 and 0.0 < ends["mean"] <= 1.0
     agent, config = pearl_bench.load_agent(tmp_path / "checkpoints" / "pearl-point" / "ci" / "PEARL_seed0.pt")
     assert config.net_hidden == (16,) and agent.encoder.latent_dim == config.latent_dim

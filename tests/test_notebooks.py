@@ -28,6 +28,9 @@ def test_solution_notebook_runs_at_ci_preset(unit, tmp_path, repo):
     images = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
     assert images, "a unit should end its training/evaluation cells with plots"
     assert result.html.stat().st_size > 10_000
+    widgets = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs
+               if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert not widgets, "headless runs draw the static picture, not a widget nobody can use"
 
 
 @pytest.mark.slow
@@ -62,3 +65,11 @@ def test_solution_notebook_follows_the_conventions(unit, repo):
     text = "\n".join(c.source for c in nb.cells)
     for forbidden in ("urlopen", "requests.get", "wget ", "curl ", "download"):
         assert forbidden not in text, f"notebooks must not download anything ({forbidden!r})"
+
+
+def test_widgets_are_drawn_only_where_a_person_may_look():
+    from metarl_course.session import widgets_wanted
+
+    assert widgets_wanted({})
+    assert not widgets_wanted({"NBGRADER_EXECUTION": "autograde"})
+    assert not widgets_wanted({"METARL_HEADLESS": "1"})
