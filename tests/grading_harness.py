@@ -127,3 +127,19 @@ def run_graded_cells(unit: str, replacements: dict[str, str] | None = None) -> d
         else:
             exec(source, namespace)
     return outcome
+
+
+def assert_refuses_reference_and_unimplemented(check, reference) -> None:
+    """A check must refuse the package's own function (handed in instead of the student's) and a
+    function that still raises NotImplementedError, each with its own message."""
+    import pytest
+
+    from metarl_course.checks import CheckFailure
+
+    with pytest.raises(CheckFailure, match="reference implementation"):
+        check(reference)
+
+    def todo(*args, **kwargs):
+        raise NotImplementedError()
+    with pytest.raises(CheckFailure, match="not implemented yet"):
+        check(todo)
