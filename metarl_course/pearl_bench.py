@@ -43,7 +43,7 @@ def load_agent(path: Path) -> tuple[PEARLAgent, PEARLConfig]:
     return agent, config
 
 
-def held_out_success(agent: PEARLAgent, env, config: PEARLConfig, n_trajectories: int, n_exploration: int,
+def held_out_success(agent: PEARLAgent, env, n_trajectories: int, n_exploration: int,
                      seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Per trajectory index: success (sparse return > 0) and sparse return on each held-out task, (K, M) each."""
     returns, _ = meta_test(agent, env, n_trajectories, n_exploration, generator=torch.Generator().manual_seed(seed))
@@ -95,7 +95,7 @@ def pearl_point(preset: str, seeds: list[int]):
 
         def evaluate(iteration: int, agent: PEARLAgent) -> None:
             if (iteration + 1) % budget.eval_every == 0 or iteration + 1 == budget.iterations:
-                s, _ = held_out_success(agent, tasks.env(test_ids), config, K, n_exp, seed)
+                s, _ = held_out_success(agent, tasks.env(test_ids), K, n_exp, seed)
                 curve.append((environment_steps(config, len(train_ids), iteration + 1), float(s[-1].mean()),
                               float(s.max(axis=0).mean())))
 
@@ -106,9 +106,9 @@ def pearl_point(preset: str, seeds: list[int]):
                        **(ends := prior_z_endpoints(agent, tasks, int(test_ids[0]))),
                        "mean": max(ends["angle_histogram"]) / 200, "stderr": 0.0, "n": 200,
                        "unit": "fraction of 200 draws ending in the most visited of 10 sectors of [0, π] (0.1 if even)"})
-        s, r = held_out_success(agent, tasks.env(test_ids), config, K, n_exp, 1000 + seed)
-        s_prior, _ = held_out_success(agent, tasks.env(test_ids), config, K, K, 1000 + seed)
-        s_alg2, _ = held_out_success(agent, tasks.env(test_ids), config, K, 1, 1000 + seed)
+        s, r = held_out_success(agent, tasks.env(test_ids), K, n_exp, 1000 + seed)
+        s_prior, _ = held_out_success(agent, tasks.env(test_ids), K, K, 1000 + seed)
+        s_alg2, _ = held_out_success(agent, tasks.env(test_ids), K, 1, 1000 + seed)
         success_alg2.append(s_alg2)
         success.append(s)
         returns.append(r)

@@ -274,12 +274,12 @@ def task_explorer(goals: np.ndarray, test_ids: np.ndarray, positions: np.ndarray
 
 
 def plot_training(history: pearl.PEARLHistory):
-    """The critic loss and the KL of the last gradient step of every iteration."""
+    """The critic loss and the KL of every iteration, each a mean over its gradient steps."""
     fig, (ax_q, ax_kl) = plt.subplots(1, 2, figsize=(11, 3.5))
     iterations = np.asarray(history.iteration) + 1
     ax_q.plot(iterations, history.critic, marker=".", color="C0")
-    ax_q.set(xlabel="iteration", ylabel="critic loss (last step)", yscale="log", title="Bellman error of Q_1 + Q_2")
+    ax_q.set(xlabel="iteration", ylabel="critic loss (mean over the iteration)", yscale="log", title="Bellman error of Q_1 + Q_2")
     ax_kl.plot(iterations, history.kl, marker=".", color="C1")
-    ax_kl.set(xlabel="iteration", ylabel="KL(q(z | c) ‖ N(0, I))", title="Information in the belief (meta-batch mean)")
+    ax_kl.set(xlabel="iteration", ylabel="KL(q(z | c) ‖ N(0, I))", title="Information in the beliefs (sum over the meta-batch)")
     plt.tight_layout()
     return fig
