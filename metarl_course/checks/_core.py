@@ -56,6 +56,17 @@ def as_array(value: Any, name: str, shape: tuple[int, ...] | None = None) -> np.
     return array
 
 
+def tensor_as_array(value: Any, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """A returned tensor (or array) as a float64 array; fails on None, a dict, wrong shape, NaN."""
+    if value is None:
+        fail(f"{what}: your function returned None; end it with `return ...`.")
+    if hasattr(value, "detach"):  # a torch.Tensor (torch is imported only by the units that use it)
+        value = value.detach().cpu().double().numpy()
+    elif isinstance(value, dict):
+        fail(f"{what} must be a tensor; got a dict.")
+    return as_array(value, what, shape=shape)
+
+
 def expect_close(got: Any, expected: Any, what: str, hint: str | None = None, atol: float = 1e-6, rtol: float = 1e-6) -> None:
     """Fail unless ``got`` matches ``expected`` (shape and values within tolerance)."""
     expected = np.asarray(expected, dtype=np.float64)

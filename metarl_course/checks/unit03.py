@@ -15,18 +15,7 @@ import numpy as np
 import torch
 
 from metarl_course import maml, policy_gradient, trpo
-from metarl_course.checks._core import CheckFailure, as_array, call_student, fail, passed
-
-
-def _numpy(value, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """A returned tensor (or array) as a float64 array; fails on wrong type, shape, NaN."""
-    if value is None:
-        fail(f"{what}: your function returned None; end it with `return ...`.")
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().to(torch.float64).numpy()
-    elif isinstance(value, dict):
-        fail(f"{what} must be a tensor; got a dict.")
-    return as_array(value, what, shape=shape)
+from metarl_course.checks._core import CheckFailure, call_student, fail, passed, tensor_as_array
 
 
 # -- exercise 1: the linear feature baseline -------------------------------------------------
@@ -148,7 +137,7 @@ def _call_baseline(fit_linear_baseline: Callable, obs, returns, mask, where: str
         else:
             hint = "one value per step: the same shape as returns, (M, N, T)."
         fail(f"{where}: the values have the wrong shape.", expected=expected_shape, got=tuple(result.shape), hint=hint)
-    got = _numpy(result, f"{where}: the values", shape=expected_shape) if not _has_nan(result) else None
+    got = tensor_as_array(result, f"{where}: the values", shape=expected_shape) if not _has_nan(result) else None
     if got is None:
         hint = ("a plain least-squares solve breaks down when ΦᵀΦ is (nearly) singular, as it is when the "
                 "observations are constant: add the ridge, (ΦᵀΦ + 1e-5·I) w = ΦᵀG, and solve in float64.")
@@ -277,7 +266,7 @@ def _expect_per_task(got, expected: np.ndarray, where: str, variants: dict, form
                 "(dim=(1, 2)), not over the tasks too." if tuple(got.shape) in ((), (1,)) else
                 "one loss per task: sum over the trajectories and steps (dim=(1, 2)), keep the task axis.")
         fail(f"{where}: the loss has the wrong shape.", expected=expected.shape, got=tuple(got.shape), hint=hint)
-    value = _numpy(got, f"{where}: the loss", shape=expected.shape)
+    value = tensor_as_array(got, f"{where}: the loss", shape=expected.shape)
     if np.allclose(value, expected, rtol=1e-6, atol=1e-8):
         return
     hint = next((h for h, v in variants.items() if np.allclose(value, v, rtol=1e-6, atol=1e-8)), formula)
@@ -321,7 +310,7 @@ def check_vpg_loss(vpg_loss: Callable, seeds: Sequence[int] = (0,)) -> None:
              hint="the advantages are constants of the estimator (the returns and the baseline were computed from "
                   "the data): use advantages.detach() in the loss, so only log π is differentiated.")
     expected_grad = (-(advantages * mask) / mask.sum(dim=(1, 2), keepdim=True)).detach().numpy()
-    got_grad = _numpy(grad_lp if grad_lp is not None else torch.zeros_like(log_probs), "the gradient")
+    got_grad = tensor_as_array(grad_lp if grad_lp is not None else torch.zeros_like(log_probs), "the gradient")
     if not np.allclose(got_grad, expected_grad, atol=1e-8):
         fail("vpg_loss on the hand-computed case: the gradient with respect to log_probs is wrong.",
              expected=expected_grad, got=got_grad, hint=_VPG_FORMULA)
@@ -404,7 +393,7 @@ def _check_hand_step(inner_step: Callable, alpha: float, tasks: int | None) -> N
         inner_loss = sum((a[k] * params[k] ** 2).sum() for k in params)
         new = _inner_call(inner_step, params, inner_loss, alpha, first_order, f"{where}, first_order={first_order}")
         for k in params:
-            got = _numpy(new[k], f"{where}: θ'[{k!r}]", shape=tuple(params[k].shape))
+            got = tensor_as_array(new[k], f"{where}: θ'[{k!r}]", shape=tuple(params[k].shape))
             expected = np.broadcast_to(new_exp[k], got.shape)
             if np.allclose(got, expected, atol=1e-10):
                 continue
@@ -430,7 +419,7 @@ def _check_hand_step(inner_step: Callable, alpha: float, tasks: int | None) -> N
             fail(f"{where}, first_order={first_order}: no gradient flows from θ' back to θ.", hint=hint)
         grads = torch.autograd.grad(outer, [leaves[k] for k in HAND_THETA], allow_unused=True)
         for k, g in zip(HAND_THETA, grads):
-            got = _numpy(g if g is not None else torch.zeros_like(leaves[k]), f"{where}: the meta-gradient of {k!r}")
+            got = tensor_as_array(g if g is not None else torch.zeros_like(leaves[k]), f"{where}: the meta-gradient of {k!r}")
             exp_first, exp_second = first_exp[k], second_exp[k]
             if tasks is not None:
                 exp_first, exp_second = exp_first.sum(0), exp_second.sum(0)
@@ -480,12 +469,12 @@ def _check_policy_step(inner_step: Callable, seed: int, tasks: int = 3) -> None:
             results.append((new, grads))
         (ref_new, ref_grads), (new, grads) = results
         for (k, v), ref_v in zip(new.items(), ref_new.values()):
-            got = _numpy(new[k], f"{where}: θ'[{k!r}]", shape=tuple(ref_new[k].shape))
+            got = tensor_as_array(new[k], f"{where}: θ'[{k!r}]", shape=tuple(ref_new[k].shape))
             if not np.allclose(got, ref_new[k].detach().numpy(), atol=1e-8):
                 fail(f"{where}, first_order={first_order}: θ'[{k!r}] is wrong.", expected=ref_new[k].detach().numpy().ravel()[:4],
                      got=got.ravel()[:4], hint="θ' = θ - α ∇_θ L(θ), with α = step_size.")
         for (k, _), g, ref_g in zip(policy.named_parameters(), grads, ref_grads):
-            got = _numpy(g if g is not None else torch.zeros_like(ref_g), f"{where}: the meta-gradient of {k!r}")
+            got = tensor_as_array(g if g is not None else torch.zeros_like(ref_g), f"{where}: the meta-gradient of {k!r}")
             if not np.allclose(got, ref_g.numpy(), rtol=1e-6, atol=1e-9):
                 fail(f"{where}, first_order={first_order}: the meta-gradient with respect to {k!r} is wrong.",
                      expected=ref_g.numpy().ravel()[:4], got=got.ravel()[:4],
@@ -575,7 +564,7 @@ def _cg_case(conjugate_gradient: Callable, H: torch.Tensor, b: torch.Tensor, ite
     if result is not None and _has_nan(result):
         fail(f"{where}: the solution contains NaN or infinite values (rᵀr reached 0 and was divided by).",
              hint="stop early when the residual vanishes: `if r @ r < 1e-10: break` at the top of each iteration.")
-    got = _numpy(result, f"{where}: x", shape=tuple(b.shape))
+    got = tensor_as_array(result, f"{where}: x", shape=tuple(b.shape))
     if expected is None:
         expected = trpo.conjugate_gradient(H.__matmul__, b.clone(), iters).numpy()
     if not np.allclose(got, expected, rtol=1e-6, atol=1e-9):
@@ -678,7 +667,7 @@ def check_trpo_surrogate(trpo_surrogate: Callable, seeds: Sequence[int] = (0,)) 
                   "policy back to θ.")
     (grad,) = torch.autograd.grad(loss.sum(), [new], allow_unused=True)
     expected_grad = (-(torch.exp(new - old) * advantages * mask) / mask.sum(dim=(1, 2), keepdim=True)).detach().numpy()
-    got_grad = _numpy(grad if grad is not None else torch.zeros_like(new), "the gradient")
+    got_grad = tensor_as_array(grad if grad is not None else torch.zeros_like(new), "the gradient")
     if not np.allclose(got_grad, expected_grad, atol=1e-8):
         fail("trpo_surrogate on the hand-computed case: the gradient with respect to new_log_probs is wrong.",
              expected=expected_grad, got=got_grad, hint=_SURROGATE_FORMULA)

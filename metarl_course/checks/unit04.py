@@ -17,20 +17,9 @@ import numpy as np
 import torch
 
 from metarl_course import pearl, sac
-from metarl_course.checks._core import CheckFailure, as_array, call_student, fail, passed
+from metarl_course.checks._core import CheckFailure, call_student, fail, passed, tensor_as_array
 from metarl_course.envs.navigation import TensorNavigation2D
 from metarl_course.replay import FIELDS
-
-
-def _numpy(value: Any, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """A returned tensor (or array) as a float64 array; fails on None, wrong type, shape, NaN."""
-    if value is None:
-        fail(f"{what}: your function returned None; end it with `return ...`.")
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().to(torch.float64).numpy()
-    elif isinstance(value, dict):
-        fail(f"{what} must be a tensor; got a dict.")
-    return as_array(value, what, shape=shape)
 
 
 def _pair(result: Any, where: str, names: tuple[str, str], fix: str) -> tuple[Any, Any]:
@@ -126,7 +115,7 @@ def _pog_call(product_of_gaussians: Callable, means: torch.Tensor, variances: to
         fail(f"{where}: the result contains NaN or infinite values.",
              hint="a factor with variance 0 (the encoder's softplus can underflow to 0) makes 1/σ_n² infinite: clamp the "
                   "variances first, variances.clamp_min(1e-7), as PEARL does.")
-    return _numpy(mean, f"{where}: the mean"), _numpy(variance, f"{where}: the variance")
+    return tensor_as_array(mean, f"{where}: the mean"), tensor_as_array(variance, f"{where}: the variance")
 
 
 def _raw(value: Any) -> np.ndarray:
@@ -301,7 +290,7 @@ def _kl_case(kl_to_standard_normal: Callable, mean: torch.Tensor, variance: torc
                 "sum over the latent dimensions (the last axis), .sum(dim=-1)." if shape == tuple(mean.shape) else
                 "one value per task, shape (T,).")
         fail(f"{where}: the KL has the wrong shape.", expected=(T,), got=shape, hint=hint)
-    got = _numpy(result, f"{where}: the KL", shape=(T,))
+    got = tensor_as_array(result, f"{where}: the KL", shape=(T,))
     if expected is None:
         expected = pearl.kl_to_standard_normal(mean, variance).numpy()
     if not np.allclose(got, expected, rtol=1e-5, atol=1e-6):
@@ -401,7 +390,7 @@ def _critic_call(critic_loss: Callable, x: dict[str, torch.Tensor], gamma: float
 
 def _critic_case(critic_loss: Callable, x: dict[str, torch.Tensor], gamma: float, scale: float, where: str,
                  expected: float | None = None) -> None:
-    got = float(_numpy(_critic_call(critic_loss, x, gamma, scale, where), f"{where}: the loss").reshape(()))
+    got = float(tensor_as_array(_critic_call(critic_loss, x, gamma, scale, where), f"{where}: the loss").reshape(()))
     if expected is None:
         expected = float(sac.q_loss(*(x[k] for k in ("q1", "q2", "rewards", "dones", "target_next_value")), gamma, scale))
     if not math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-8):
@@ -543,7 +532,7 @@ def _check_actor_values(policy_and_value_losses: Callable, seed: int) -> None:
     torch_seed = 1000 + seed
     where = f"policy_and_value_losses on a small PEARL agent, observations (3, 5, 2), z (3, 3), seed {seed}"
     pi, v, calls = _actor_call(policy_and_value_losses, agent, obs, z, torch_seed, where)
-    got = (float(_numpy(pi, f"{where}: the policy loss").reshape(())), float(_numpy(v, f"{where}: the value loss").reshape(())))
+    got = (float(tensor_as_array(pi, f"{where}: the policy loss").reshape(())), float(tensor_as_array(v, f"{where}: the value loss").reshape(())))
     expected = actor_variant(agent, obs, z, torch_seed)
     if np.allclose(got, expected, rtol=1e-6, atol=1e-8):
         return
@@ -723,7 +712,7 @@ def _adapt_case(adapt_online: Callable, seed: int, n: int, n_exploration: int, d
     if shape == (M, n) and M != n:
         fail(f"{where}: the returns have the wrong shape.", expected=(n, M), got=shape,
              hint="one row per trajectory: torch.stack(returns_per_trajectory), shape (n_trajectories, M).")
-    got = _numpy(returns, f"{where}: the returns", shape=(n, M))
+    got = tensor_as_array(returns, f"{where}: the returns", shape=(n, M))
     if not isinstance(context, dict) or not set(FIELDS) <= set(context):
         fail(f"{where}: the context must be a dict with the fields {', '.join(FIELDS)} (as collect_trajectories "
              f"returns them); got {type(context).__name__}"
