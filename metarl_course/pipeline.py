@@ -10,7 +10,6 @@ is reproducible from the committed files alone.
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
 import shutil
 import subprocess
@@ -62,7 +61,7 @@ def _nbgrader_course(tmp: Path, root: Path) -> Path:
 
 
 def _nbgrader(course: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "nbgrader", *args]
+    command = nbgrader_command(*args)
     env = dict(os.environ if env is None else env)
     # nbgrader runs `alembic` (and kernels) from PATH: put this interpreter's folder first.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
@@ -169,71 +168,30 @@ class GradeReport:
     cells: list[str]
     max_points: dict[str, float]
     rows: list[dict] = field(default_factory=list)  # one per student: cell scores, total, status
+    seconds: float = 0.0
 
     def by_student(self) -> dict[str, dict]:
         return {row["student"]: row for row in self.rows}
 
 
-def grade(unit: str, submissions: Path, out: Path, root: Path = REPO_ROOT) -> GradeReport:
-    """Autograde ``submissions/<student>/<unit>/<unit>.ipynb`` with nbgrader; write ``out/grades.csv``.
+def nbgrader_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "nbgrader", *args]
 
-    The instructor's test cells (hidden tests included) are restored from the solutions,
-    every submission is executed at the ``ci`` preset, and each graded cell's points are
-    read from the gradebook.
-    """
+
+def generate_release(folder: Path, unit: str, root: Path = REPO_ROOT) -> tuple[Path, list[str], dict[str, float]]:
+    """A course folder with ``unit`` generated (source, release, gradebook); its graded cells and their points."""
     from nbgrader.api import Gradebook
 
-    submissions, out = Path(submissions), Path(out)
-    students = sorted(p.name for p in submissions.iterdir() if (p / unit / f"{unit}.ipynb").is_file())
-    if not students:
-        raise SystemExit(f"no submissions found as {submissions}/<student>/{unit}/{unit}.ipynb")
-    with tempfile.TemporaryDirectory() as tmp:
-        course = _nbgrader_course(Path(tmp), root)
-        _generate(course, unit, root)
-        for student in students:
-            shutil.copytree(submissions / student / unit, course / "submitted" / student / unit)
-        env = {**os.environ, "METARL_PRESET": "ci", "MPLBACKEND": INLINE_PLOTS}
-        log = _nbgrader(course, "autograde", unit, "--create", "--force", env=env)
-        report = _read_gradebook(Gradebook(f"sqlite:///{course / 'gradebook.db'}"), unit, students)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "autograde.log").write_text(log.stdout + log.stderr)
-        autograded = course / "autograded"
-        if autograded.exists():
-            shutil.copytree(autograded, out / "autograded", dirs_exist_ok=True)
-    _write_csv(report, out / "grades.csv")
-    return report
-
-
-def _read_gradebook(gradebook, unit: str, students: list[str]) -> GradeReport:
-    try:
+    course = _nbgrader_course(Path(folder), root)
+    _generate(course, unit, root)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         assignment = gradebook.find_assignment(unit)
-        grade_cells = [cell for notebook in assignment.notebooks for cell in notebook.grade_cells if cell.max_score > 0]
-        report = GradeReport(unit, [c.name for c in grade_cells], {c.name: c.max_score for c in grade_cells})
-        for student in students:
-            row: dict = {"student": student}
-            try:
-                submission = gradebook.find_submission(unit, student)
-            except Exception:  # nbgrader could not autograde it at all
-                row.update({name: 0.0 for name in report.cells}, total=0.0, status="not autograded")
-                report.rows.append(row)
-                continue
-            for notebook in submission.notebooks:
-                for g in notebook.grades:
-                    if g.name in report.max_points:
-                        row[g.name] = float(g.score)
-            row["total"] = sum(row.get(name, 0.0) for name in report.cells)
-            row["status"] = "ok"
-            report.rows.append(row)
-        return report
-    finally:
-        gradebook.close()
+        cells = [cell for notebook in assignment.notebooks for cell in notebook.grade_cells if cell.max_score > 0]
+        return course, [c.name for c in cells], {c.name: float(c.max_score) for c in cells}
 
 
-def _write_csv(report: GradeReport, path: Path) -> None:
-    fields = ["student", *report.cells, "total", "status"]
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerow({"student": "(max)", **report.max_points, "total": sum(report.max_points.values()), "status": ""})
-        for row in report.rows:
-            writer.writerow({key: row.get(key, 0.0) for key in fields})
+def grade(unit: str, submissions: Path, out: Path, root: Path = REPO_ROOT, **options) -> GradeReport:
+    """Autograde ``submissions/<student>/<unit>/<unit>.ipynb``; see ``metarl_course.grading``."""
+    from metarl_course.grading import GradingOptions, grade_class
+
+    return grade_class(unit, submissions, out, root, GradingOptions(**options))

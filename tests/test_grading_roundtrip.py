@@ -58,7 +58,7 @@ def graded(request, tmp_path_factory):
     for bug in bugs:
         write_submission(submissions, f"bug-{bug.name}", unit, filled_student_notebook(unit, {bug.cell: bug.source}))
     out = tmp_path_factory.mktemp(f"grades-{unit}")
-    report = pipeline.grade(unit, submissions, out)
+    report = pipeline.grade(unit, submissions, out, jobs=2)
     return unit, report, bugs, graded_cells(solution), out
 
 
