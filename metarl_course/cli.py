@@ -39,6 +39,12 @@ def doctor(args: argparse.Namespace) -> int:
     except Exception as error:  # noqa: BLE001
         problems.append(f"MuJoCo rendering: {type(error).__name__}: {error}")
     try:
+        from metarl_course.sandbox import check_sandbox
+
+        print(f"sandbox     {check_sandbox()} (grading runs student code in it)")
+    except Exception as error:  # noqa: BLE001
+        problems.append(f"grading sandbox: {error}")
+    try:
         from jupyter_client.kernelspec import KernelSpecManager
 
         specs = KernelSpecManager().find_kernel_specs()
@@ -92,14 +98,25 @@ def release(args: argparse.Namespace) -> int:
 
 
 def grade(args: argparse.Namespace) -> int:
-    from metarl_course import pipeline
+    from metarl_course import pipeline, sandbox
 
-    report = pipeline.grade(args.unit, Path(args.submissions), Path(args.out))
+    limits = sandbox.Limits(cpu_seconds=args.cpu_seconds, memory_bytes=int(args.memory_gib * sandbox.GiB))
+    try:
+        report = pipeline.grade(pipeline.resolve_units(args.unit)[0], Path(args.submissions), Path(args.out),
+                                jobs=args.jobs, cell_timeout=args.timeout, use_sandbox=not args.no_sandbox,
+                                limits=limits, feedback=not args.no_feedback)
+    except sandbox.SandboxUnavailable as error:
+        print(f"cannot grade: {error}", file=sys.stderr)
+        return 2
     width = max(len(r["student"]) for r in report.rows)
     total = sum(report.max_points.values())
     for row in report.rows:
         print(f"{row['student']:{width}s}  {row['total']:g}/{total:g}  {row['status']}")
-    print(f"wrote {Path(args.out) / 'grades.csv'}")
+    flagged = sum(row["status"] != "ok" for row in report.rows)
+    out = Path(args.out)
+    print(f"{len(report.rows)} submissions in {report.seconds:.0f} s; {flagged} with a status other than ok "
+          f"(see the instructor guide in README.md)")
+    print(f"wrote {out / 'grades.csv'}, {out / 'summary.png'}, feedback in {out / 'feedback'}, logs in {out / 'logs'}")
     return 0
 
 
@@ -131,7 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grade", help="autograde submissions laid out as <dir>/<student>/<unit>/<unit>.ipynb")
     p.add_argument("unit")
     p.add_argument("--submissions", required=True, help="the folder of student folders (nbgrader's submitted/)")
-    p.add_argument("--out", required=True, help="where grades.csv and the autograded notebooks go")
+    p.add_argument("--out", required=True, help="where grades.csv, summary.png, feedback/, autograded/ and logs/ go")
+    p.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    p.add_argument("--timeout", type=int, help="seconds per cell (default: c.Execute.timeout in nbgrader_config.py)")
+    p.add_argument("--cpu-seconds", type=int, default=900, help="CPU time per kernel process (default 900)")
+    p.add_argument("--memory-gib", type=float, default=6.0, help="memory (address space) per kernel process (default 6)")
+    p.add_argument("--no-feedback", action="store_true", help="skip the HTML feedback")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run student code without bubblewrap (only where you trust it: it can then read the hidden tests)")
     p.set_defaults(fn=grade)
     p = sub.add_parser("bench", help="reproduce a published result; 'bench list' shows them")
     p.add_argument("name")
