@@ -389,6 +389,7 @@ def plot_summary(report: GradeReport, path: Path) -> None:
     right.hist([r["total"] for r in report.rows], bins=20, range=(0, sum(report.max_points.values()) or 1),
                color="tab:blue")
     right.set(xlabel="total points", ylabel="students", title="totals")
+    right.yaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -48,8 +48,9 @@ def test_constraints_pin_every_direct_dependency_inside_its_range(repo):
 
 def test_makefile_targets_and_ci(repo):
     makefile = (repo / "Makefile").read_text()
-    for target in ("venv:", "lab:", "test:", "run:", "release:", "kernel:"):
+    for target in ("venv:", "lab:", "test:", "run:", "release:", "kernel:", "sandbox:"):
         assert f"\n{target}" in makefile, target
+    assert "\ntest: venv sandbox" in makefile, "make test installs the grading sandbox (bubblewrap) first"
     assert "-c constraints.txt" in makefile
     ci = (repo / ".ci" / "run").read_text()
     assert "make test" in ci
