@@ -37,16 +37,22 @@ class PlantedBug:
     message: str | None = None
 
 
+def read_header(path: Path) -> tuple[dict[str, str], list[str]]:
+    """The ``# key: value`` lines at the top of a planted bug or broken submission, and the rest."""
+    header, body = {}, []
+    for line in path.read_text().splitlines():
+        if not body and line.startswith("# ") and ":" in line:
+            key, value = line[2:].split(":", 1)
+            header[key.strip()] = value.strip()
+        else:
+            body.append(line)
+    return header, body
+
+
 def load_planted_bugs(unit: str) -> list[PlantedBug]:
     bugs = []
     for path in sorted((REPO / "tests" / "planted_bugs" / unit).glob("*.py")):
-        header, body = {}, []
-        for line in path.read_text().splitlines():
-            if not body and line.startswith("# ") and ":" in line:
-                key, value = line[2:].split(":", 1)
-                header[key.strip()] = value.strip()
-            else:
-                body.append(line)
+        header, body = read_header(path)
         bugs.append(PlantedBug(unit, path.stem, header["planted bug"], header["cell"],
                                [c.strip() for c in header["loses"].split(",")], "\n".join(body).strip(),
                                header.get("message")))

@@ -32,6 +32,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from grading_harness import read_header
+
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "tests" / "broken_submissions"
 UNIT = "toy"
@@ -127,13 +129,7 @@ class Broken:
 def load_corpus() -> list[Broken]:
     cases = []
     for path in sorted(CORPUS.glob("*.py")):
-        header, body = {}, []
-        for line in path.read_text().splitlines():
-            if not body and line.startswith("# ") and ":" in line:
-                key, value = line[2:].split(":", 1)
-                header[key.strip()] = value.strip()
-            else:
-                body.append(line)
+        header, body = read_header(path)
         loses = [] if header["loses"] == "none" else [c.strip() for c in header["loses"].split(",")]
         cases.append(Broken(path.stem, header["broken"], header.get("base", "filled"), header["edit"], loses,
                             header["status"], "\n".join(body).strip("\n"), header.get("feedback"), header.get("never")))
