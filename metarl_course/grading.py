@@ -24,22 +24,27 @@ Re-running writes the same files again (each student's folders are replaced, nev
 
 from __future__ import annotations
 
+import atexit
 import copy
 import csv
+import hashlib
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from metarl_course import sandbox
+from metarl_course import grading_worker, sandbox
 from metarl_course.pipeline import INLINE_PLOTS, REPO_ROOT, GradeReport, generate_release
 
 OK = "ok"
@@ -184,28 +189,68 @@ def configured_cell_timeout(root: Path = REPO_ROOT) -> int:
     return int(config.Execute.get("timeout", 30))
 
 
-def _grading_environment(course: Path) -> dict[str, str]:
+def _worker_environment() -> dict[str, str]:
+    """What every grading worker (and through it every kernel) starts with."""
     env = dict(os.environ)
     env.update(METARL_PRESET="ci", MPLBACKEND=INLINE_PLOTS, METARL_HEADLESS="1", PYTHONHASHSEED="0",
-               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", JUPYTER_RUNTIME_DIR=str(course / "runtime"),
-               METARL_GRADING_EVENTS=str(course / "events.jsonl"))
+               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
 
 
-def _run_worker(course: Path, unit: str, student: str, feedback: bool, env: dict[str, str], timeout: float,
-                log) -> bool:
-    """``grading_worker`` (autograde, then feedback) for one student; False if it failed or ran out of time."""
-    command = [sys.executable, "-m", "metarl_course.grading_worker", str(course), unit, student]
-    command += [] if feedback else ["--no-feedback"]
-    start = time.perf_counter()
-    try:
-        result = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as error:
-        log.write(f"{error.stdout or ''}{error.stderr or ''}\nstopped after {timeout:.0f} s\n")
-        return False
-    log.write(result.stdout + result.stderr + f"\n(nbgrader took {time.perf_counter() - start:.1f} s)\n")
-    return result.returncode == 0
+def _course_environment(course: Path) -> dict[str, str]:
+    """Per submission: its own kernel runtime folder (the sandbox binds it) and events file."""
+    return {"JUPYTER_RUNTIME_DIR": str(course / "runtime"), "METARL_GRADING_EVENTS": str(course / "events.jsonl")}
+
+
+class Worker:
+    """One ``grading_worker`` process, reused for submission after submission (see its docstring)."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+
+    def _start(self) -> subprocess.Popen:
+        if self.process is None or self.process.poll() is not None:
+            self.process = subprocess.Popen([sys.executable, "-m", "metarl_course.grading_worker"],
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                            env=_worker_environment(), cwd="/")
+        return self.process
+
+    def grade(self, course: Path, unit: str, student: str, feedback: bool, log: Path,
+              timeout: float) -> tuple[bool, str]:
+        """(autograding succeeded, what else the worker printed meanwhile). A worker that does not
+        answer within ``timeout`` seconds is killed, and the submission counts as failed."""
+        process = self._start()
+        token = uuid.uuid4().hex
+        request = {"course": str(course), "unit": unit, "student": student, "feedback": feedback,
+                   "env": _course_environment(course), "log": str(log), "token": token}
+        done = f"{grading_worker.DONE} {token} ".encode()
+        try:
+            process.stdin.write((json.dumps(request) + "\n").encode())
+            process.stdin.flush()
+        except OSError:
+            self.close()
+            return False, "the grading worker had died"
+        deadline, output = time.monotonic() + timeout, b""
+        while (remaining := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([process.stdout], [], [], remaining)
+            chunk = os.read(process.stdout.fileno(), 1 << 16) if ready else b""
+            if ready and not chunk:
+                self.close()
+                return False, output.decode(errors="replace") + "\nthe grading worker died"
+            output += chunk
+            if done in output:
+                before, _, after = output.partition(done)
+                return after[:1] == b"1", before.decode(errors="replace")
+        self.close()
+        return False, output.decode(errors="replace") + f"\nno answer after {timeout:.0f} s: the worker was stopped"
+
+    def close(self) -> None:
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait()
+            self.process = None
 
 
 def _read_events(course: Path) -> list[dict]:
@@ -265,7 +310,7 @@ def _did_not_pass(notebook_path: Path, cells: list[str]) -> set[str]:
 
 
 def grade_submission(student: str, folder: Path, unit: str, master: Path, work: Path, out: Path,
-                     cells: list[str], options: GradingOptions, root: Path) -> Graded:
+                     cells: list[str], options: GradingOptions, root: Path, worker: Worker) -> Graded:
     """Autograde one student's ``folder`` (holding ``<unit>.ipynb``) in a course copied from ``master``."""
     zeros = {name: 0.0 for name in cells}
     course = work / "course"
@@ -284,13 +329,14 @@ def grade_submission(student: str, folder: Path, unit: str, master: Path, work: 
     shutil.copytree(folder, target, ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
     nbformat.write(rebuilt, target / f"{unit}.ipynb")
 
-    env = _grading_environment(course)
     timeout = options.cell_timeout or configured_cell_timeout(root)
     backstop = 120 + 2 * timeout * sum(c.cell_type == "code" for c in rebuilt.cells)
     log_path = out / "logs" / f"{student}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w") as log:
-        graded = _run_worker(course, unit, student, options.feedback, env, backstop, log)
+    start = time.perf_counter()
+    graded, printed = worker.grade(course, unit, student, options.feedback, log_path, backstop)
+    with open(log_path, "a") as log:
+        log.write(f"{printed}\n(graded in {time.perf_counter() - start:.1f} s)\n")
     notes += _event_notes(_read_events(course))
     scores = _gradebook_scores(course, unit, student, cells) if graded else None
     if scores is None:
@@ -311,6 +357,27 @@ def grade_submission(student: str, folder: Path, unit: str, master: Path, work: 
 
 
 # -- the class -------------------------------------------------------------------------
+_MASTERS: dict[str, tuple[Path, list[str], dict[str, float]]] = {}
+
+
+def master_course(unit: str, root: Path) -> tuple[Path, list[str], dict[str, float]]:
+    """nbgrader's generated ``unit`` (source, release, gradebook), its graded cells and points.
+
+    Generating takes nbgrader several seconds (its database is created by migrations), so it
+    is done once per process for each content of the solutions folder and the configuration.
+    """
+    digest = hashlib.sha256(f"{Path(root).resolve()}|{unit}".encode())
+    for path in sorted([Path(root) / "nbgrader_config.py", *(Path(root) / "solutions" / unit).rglob("*")]):
+        if path.is_file() and "__pycache__" not in path.parts and ".ipynb_checkpoints" not in path.parts:
+            digest.update(str(path).encode() + path.read_bytes())
+    key = digest.hexdigest()
+    if key not in _MASTERS or not _MASTERS[key][0].exists():
+        folder = Path(tempfile.mkdtemp(prefix="mcg-master-"))
+        atexit.register(shutil.rmtree, folder, True)
+        _MASTERS[key] = generate_release(folder, unit, root)
+    return _MASTERS[key]
+
+
 def find_submissions(submissions: Path, unit: str) -> dict[str, Path]:
     """student -> their ``<unit>`` folder, for every ``submissions/<student>/<unit>/``."""
     return {p.name: p / unit for p in sorted(Path(submissions).iterdir()) if (p / unit).is_dir()}
@@ -328,23 +395,32 @@ def grade_class(unit: str, submissions: Path, out: Path, root: Path = REPO_ROOT,
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mcg-", dir="/tmp" if os.path.isdir("/tmp") else None) as tmp:
-        master, cells, max_points = generate_release(Path(tmp) / "master", unit, root)
+        master, cells, max_points = master_course(unit, root)
+
+        workers, local = [], threading.local()
 
         def one(item: tuple[int, tuple[str, Path]]) -> Graded:
             index, (student, folder) = item
+            if not hasattr(local, "worker"):
+                local.worker = Worker()
+                workers.append(local.worker)
             work = Path(tmp) / f"s{index:04d}"
             work.mkdir()
             try:
                 if not (folder / f"{unit}.ipynb").is_file():
                     return Graded(student, {c: 0.0 for c in cells}, [f"no {unit}.ipynb in the submission"])
-                return grade_submission(student, folder, unit, master, work, out, cells, options, root)
+                return grade_submission(student, folder, unit, master, work, out, cells, options, root, local.worker)
             except Exception as error:  # noqa: BLE001 - one broken submission must not stop the class
                 return Graded(student, {c: 0.0 for c in cells}, [f"grading failed: {type(error).__name__}: {error}"])
             finally:
                 shutil.rmtree(work, ignore_errors=True)
 
-        with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-            results = list(pool.map(one, enumerate(folders.items())))
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+                results = list(pool.map(one, enumerate(folders.items())))
+        finally:
+            for worker in workers:
+                worker.close()
     report = GradeReport(unit, cells, max_points)
     for result in results:
         report.rows.append({"student": result.student, **result.scores,
