@@ -101,17 +101,16 @@ def grade(args: argparse.Namespace) -> int:
     from metarl_course import pipeline, sandbox
 
     limits = sandbox.Limits(cpu_seconds=args.cpu_seconds, memory_bytes=int(args.memory_gib * sandbox.GiB))
+
+    def progress(graded, done: int, total: int) -> None:
+        print(f"[{done}/{total}] {graded.student}: {sum(graded.scores.values()):g} points, {graded.status}", flush=True)
     try:
         report = pipeline.grade(pipeline.resolve_units(args.unit)[0], Path(args.submissions), Path(args.out),
-                                jobs=args.jobs, cell_timeout=args.timeout, use_sandbox=not args.no_sandbox,
-                                limits=limits, feedback=not args.no_feedback)
+                                progress=progress, jobs=args.jobs, cell_timeout=args.timeout,
+                                use_sandbox=not args.no_sandbox, limits=limits, feedback=not args.no_feedback)
     except sandbox.SandboxUnavailable as error:
         print(f"cannot grade: {error}", file=sys.stderr)
         return 2
-    width = max(len(r["student"]) for r in report.rows)
-    total = sum(report.max_points.values())
-    for row in report.rows:
-        print(f"{row['student']:{width}s}  {row['total']:g}/{total:g}  {row['status']}")
     flagged = sum(row["status"] != "ok" for row in report.rows)
     out = Path(args.out)
     print(f"{len(report.rows)} submissions in {report.seconds:.0f} s; {flagged} with a status other than ok "

@@ -38,9 +38,10 @@ import tempfile
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 
@@ -383,9 +384,27 @@ def find_submissions(submissions: Path, unit: str) -> dict[str, Path]:
     return {p.name: p / unit for p in sorted(Path(submissions).iterdir()) if (p / unit).is_dir()}
 
 
+def _grade_folder(student: str, folder: Path, work: Path, unit: str, master: Path, cells: list[str], out: Path,
+                  options: GradingOptions, root: Path, worker: Worker) -> Graded:
+    """One student's row, whatever happens: a failure of the grader itself is reported, not raised."""
+    work.mkdir()
+    try:
+        if not (folder / f"{unit}.ipynb").is_file():
+            return Graded(student, {c: 0.0 for c in cells}, [f"no {unit}.ipynb in the submission"])
+        return grade_submission(student, folder, unit, master, work, out, cells, options, root, worker)
+    except Exception as error:  # noqa: BLE001 - one broken submission must not stop the class
+        return Graded(student, {c: 0.0 for c in cells}, [f"grading failed: {type(error).__name__}: {error}"])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def grade_class(unit: str, submissions: Path, out: Path, root: Path = REPO_ROOT,
-                options: GradingOptions = GradingOptions()) -> GradeReport:
-    """Grade every ``submissions/<student>/<unit>/<unit>.ipynb``; write grades, feedback and a summary to ``out``."""
+                options: GradingOptions = GradingOptions(),
+                progress: Callable[[Graded, int, int], None] | None = None) -> GradeReport:
+    """Grade every ``submissions/<student>/<unit>/<unit>.ipynb``; write grades, feedback and a summary to ``out``.
+
+    ``progress(graded, done, total)`` is called as each submission finishes.
+    """
     submissions, out = Path(submissions), Path(out)
     folders = find_submissions(submissions, unit)
     if not folders:
@@ -394,30 +413,25 @@ def grade_class(unit: str, submissions: Path, out: Path, root: Path = REPO_ROOT,
         sandbox.check_sandbox()
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    master, cells, max_points = master_course(unit, root)
+    workers, local = [], threading.local()
+
+    def one(index: int, student: str, folder: Path, tmp: Path) -> Graded:
+        if not hasattr(local, "worker"):  # one long-lived worker per thread
+            local.worker = Worker()
+            workers.append(local.worker)
+        return _grade_folder(student, folder, tmp / f"s{index:04d}", unit, master, cells, out, options, root,
+                             local.worker)
+
     with tempfile.TemporaryDirectory(prefix="mcg-", dir="/tmp" if os.path.isdir("/tmp") else None) as tmp:
-        master, cells, max_points = master_course(unit, root)
-
-        workers, local = [], threading.local()
-
-        def one(item: tuple[int, tuple[str, Path]]) -> Graded:
-            index, (student, folder) = item
-            if not hasattr(local, "worker"):
-                local.worker = Worker()
-                workers.append(local.worker)
-            work = Path(tmp) / f"s{index:04d}"
-            work.mkdir()
-            try:
-                if not (folder / f"{unit}.ipynb").is_file():
-                    return Graded(student, {c: 0.0 for c in cells}, [f"no {unit}.ipynb in the submission"])
-                return grade_submission(student, folder, unit, master, work, out, cells, options, root, local.worker)
-            except Exception as error:  # noqa: BLE001 - one broken submission must not stop the class
-                return Graded(student, {c: 0.0 for c in cells}, [f"grading failed: {type(error).__name__}: {error}"])
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
-
         try:
             with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-                results = list(pool.map(one, enumerate(folders.items())))
+                futures = [pool.submit(one, i, student, folder, Path(tmp))
+                           for i, (student, folder) in enumerate(folders.items())]
+                for done, future in enumerate(as_completed(futures), 1):
+                    if progress is not None:
+                        progress(future.result(), done, len(futures))
+                results = [future.result() for future in futures]
         finally:
             for worker in workers:
                 worker.close()

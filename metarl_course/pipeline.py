@@ -190,8 +190,8 @@ def generate_release(folder: Path, unit: str, root: Path = REPO_ROOT) -> tuple[P
         return course, [c.name for c in cells], {c.name: float(c.max_score) for c in cells}
 
 
-def grade(unit: str, submissions: Path, out: Path, root: Path = REPO_ROOT, **options) -> GradeReport:
+def grade(unit: str, submissions: Path, out: Path, root: Path = REPO_ROOT, progress=None, **options) -> GradeReport:
     """Autograde ``submissions/<student>/<unit>/<unit>.ipynb``; see ``metarl_course.grading``."""
     from metarl_course.grading import GradingOptions, grade_class
 
-    return grade_class(unit, submissions, out, root, GradingOptions(**options))
+    return grade_class(unit, submissions, out, root, GradingOptions(**options), progress)
