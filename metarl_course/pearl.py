@@ -260,13 +260,21 @@ def _alive(dones: torch.Tensor) -> torch.Tensor:
 @dataclass
 class PEARLConfig:
     """PEARL's settings; the defaults are the official sparse-point-robot ones
-    (``configs/sparse-point-robot.json`` over ``configs/default.py`` of the PEARL code)."""
+    (``configs/sparse-point-robot.json`` over ``configs/default.py`` of the PEARL code).
+
+    λ and the reward scale s_r are not independent. The encoder minimises
+    L_Q + λ Σ_tasks KL, and L_Q is a squared error of values proportional to s_r, so it grows
+    as s_r²: what z is worth to the critic shrinks 400× from s_r = 100 to s_r = 5, the cost of
+    the KL does not. Keeping the official balance (λ = 1 at s_r = 100) at s_r = 5 means
+    λ ≈ 1 · (5/100)² = 0.0025; with λ = 1 at s_r = 5 the KL wins, every belief stays at the
+    prior, z carries nothing and the policy ignores it (measured: ``benchmarks/README.md``).
+    """
 
     latent_dim: int = 5
     net_hidden: tuple[int, ...] = (300, 300, 300)
     encoder_hidden: tuple[int, ...] = (200, 200, 200)
     lr: float = 3e-4
-    kl_weight: float = 1.0           # λ (0.1 on the dense tasks)
+    kl_weight: float = 1.0           # λ (0.1 on the dense tasks); it must shrink with reward_scale (above)
     reward_scale: float = 100.0      # 5 on HalfCheetah
     gamma: float = 0.9               # 0.99 on HalfCheetah
     tau: float = 0.005

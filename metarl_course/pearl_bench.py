@@ -44,11 +44,14 @@ def load_agent(path: Path) -> tuple[PEARLAgent, PEARLConfig]:
 
 
 def held_out_success(agent: PEARLAgent, env, n_trajectories: int, n_exploration: int,
-                     seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per trajectory index: success (sparse return > 0) and sparse return on each held-out task, (K, M) each."""
-    returns, _ = meta_test(agent, env, n_trajectories, n_exploration, generator=torch.Generator().manual_seed(seed))
-    returns = returns.cpu().numpy()
-    return (returns > 0).astype(float), returns
+                     seed: int, repeats: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Per trajectory index: success (sparse return > 0) and sparse return on each held-out task, (K, M) each,
+    averaged over ``repeats`` independent meta-test runs (seeds ``seed``, ``seed + 1``, ...): each run draws
+    its own prior samples of z, so one run per task measures the luck of the draw as much as the agent."""
+    runs = [meta_test(agent, env, n_trajectories, n_exploration,
+                      generator=torch.Generator().manual_seed(seed + r))[0].cpu().numpy() for r in range(repeats)]
+    returns = np.stack(runs)
+    return (returns > 0).astype(float).mean(axis=0), returns.mean(axis=0)
 
 
 def prior_z_endpoints(agent: PEARLAgent, tasks, task_id: int, n: int = 200, bins: int = 10,
@@ -95,7 +98,7 @@ def pearl_point(preset: str, seeds: list[int]):
 
         def evaluate(iteration: int, agent: PEARLAgent) -> None:
             if (iteration + 1) % budget.eval_every == 0 or iteration + 1 == budget.iterations:
-                s, _ = held_out_success(agent, tasks.env(test_ids), K, n_exp, seed)
+                s, _ = held_out_success(agent, tasks.env(test_ids), K, n_exp, seed, budget.n_test_repeats)
                 curve.append((environment_steps(config, len(train_ids), iteration + 1), float(s[-1].mean()),
                               float(s.max(axis=0).mean())))
 
@@ -106,15 +109,17 @@ def pearl_point(preset: str, seeds: list[int]):
                        **(ends := prior_z_endpoints(agent, tasks, int(test_ids[0]))),
                        "mean": max(ends["angle_histogram"]) / 200, "stderr": 0.0, "n": 200,
                        "unit": "fraction of 200 draws ending in the most visited of 10 sectors of [0, π] (0.1 if even)"})
-        s, r = held_out_success(agent, tasks.env(test_ids), K, n_exp, 1000 + seed)
-        s_prior, _ = held_out_success(agent, tasks.env(test_ids), K, K, 1000 + seed)
-        s_alg2, _ = held_out_success(agent, tasks.env(test_ids), K, 1, 1000 + seed)
+        R = budget.n_test_repeats
+        s, r = held_out_success(agent, tasks.env(test_ids), K, n_exp, 1000 + seed, R)
+        s_prior, _ = held_out_success(agent, tasks.env(test_ids), K, K, 1000 + seed, R)
+        s_alg2, _ = held_out_success(agent, tasks.env(test_ids), K, 1, 1000 + seed, R)
         success_alg2.append(s_alg2)
         success.append(s)
         returns.append(r)
         prior_only.append(s_prior)
         curves.append((curve, history.seconds[-1]))
-    rows = _rows(np.stack(success), np.stack(returns), np.stack(prior_only), np.stack(success_alg2), n_exp)
+    rows = _rows(np.stack(success), np.stack(returns), np.stack(prior_only), np.stack(success_alg2), n_exp,
+                 budget.n_test_repeats)
     rows.append({"method": "random policy", "trajectory": 1,
                  "mean": random_policy_success(tasks.env(test_ids), 50, 0), "stderr": 0.0, "n": 50 * len(test_ids),
                  "unit": "success rate of one episode of uniform random actions"})
@@ -129,9 +134,9 @@ def pearl_point(preset: str, seeds: list[int]):
 
 
 def _rows(success: np.ndarray, returns: np.ndarray, prior_only: np.ndarray, success_alg2: np.ndarray,
-          n_exp: int) -> list[dict]:
-    """One row per (method, trajectory index); means over seeds × held-out tasks, stderr over seeds
-    (over tasks when there is one seed)."""
+          n_exp: int, n_repeats: int = 1) -> list[dict]:
+    """One row per (method, trajectory index); means over seeds × held-out tasks (each task's value
+    already averaged over ``n_repeats`` meta-test runs), stderr over seeds (over tasks when there is one seed)."""
     rows = []
     for method, data in (("PEARL success", success), ("PEARL return", returns),
                          ("PEARL, belief never updated, success", prior_only),
@@ -141,7 +146,7 @@ def _rows(success: np.ndarray, returns: np.ndarray, prior_only: np.ndarray, succ
             spread = per_seed if len(per_seed) > 1 else data[0, k]
             rows.append({"method": method, "trajectory": k + 1, "mean": float(data[:, k].mean()),
                          "stderr": float(spread.std(ddof=1) / np.sqrt(len(spread))), "n": int(data[:, k].size),
-                         "phase": _phase(method, k, n_exp)})
+                         "phase": _phase(method, k, n_exp), "repeats": n_repeats})
     return rows
 
 
@@ -210,6 +215,7 @@ def _figure(rows: list[dict], curves: list, n_exp: int):
             ax2.plot(steps, any_, "C2--", label="any trajectory" if i == 0 else None)
     ax2.set(xlabel="environment steps", ylabel="held-out success rate", ylim=(-0.02, 1.02),
             title="PEARL meta-training")
+    ax2.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
     ax2.legend(fontsize=8)
     fig.tight_layout()
     return fig
