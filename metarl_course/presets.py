@@ -40,6 +40,7 @@ PRESETS: Mapping[str, Mapping[str, Mapping[str, int | float]]] = MappingProxyTyp
             "bench_bandit_baselines": {"n_cells": 1, "n_trials": 200},
             "bench_mdp_baselines": {"n_cells": 1, "n_trials": 50},
             "bench_rl2_throughput": {"n_cells": 1, "n_timed_updates": 1},
+            "bench_pixel_throughput": {"n_frames": 10, "n_steps": 2},
         },
         "laptop": {
             "00_meta_rl_problem": {"n_train_tasks": 100, "n_test_tasks": 40, "n_adaptation_episodes": 5},
@@ -56,6 +57,7 @@ PRESETS: Mapping[str, Mapping[str, Mapping[str, int | float]]] = MappingProxyTyp
             "bench_bandit_baselines": {"n_cells": 9, "n_trials": 2000},
             "bench_mdp_baselines": {"n_cells": 5, "n_trials": 1000},
             "bench_rl2_throughput": {"n_cells": 2, "n_timed_updates": 2},
+            "bench_pixel_throughput": {"n_frames": 400, "n_steps": 30},
         },
         "paper": {
             "00_meta_rl_problem": {"n_train_tasks": 100, "n_test_tasks": 40, "n_adaptation_episodes": 5},
@@ -72,6 +74,7 @@ PRESETS: Mapping[str, Mapping[str, Mapping[str, int | float]]] = MappingProxyTyp
             "bench_bandit_baselines": {"n_cells": 9, "n_trials": 10000},
             "bench_mdp_baselines": {"n_cells": 5, "n_trials": 5000},
             "bench_rl2_throughput": {"n_cells": 4, "n_timed_updates": 3},
+            "bench_pixel_throughput": {"n_frames": 1000, "n_steps": 200},
         },
     }
 )

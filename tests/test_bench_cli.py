@@ -148,3 +148,11 @@ def test_pearl_point_reports_success_per_trajectory_and_the_cost_of_looping_over
     assert sum(ends["angle_histogram"]) + ends["outside_upper_half"] == 200 and 0.0 < ends["mean"] <= 1.0
     agent, config = pearl_bench.load_agent(tmp_path / "checkpoints" / "pearl-point" / "ci" / "PEARL_seed0.pt")
     assert config.net_hidden == (16,) and agent.encoder.latent_dim == config.latent_dim
+
+
+def test_pixel_throughput_reports_frames_and_gradient_steps_per_second(tmp_path):
+    result = bench.run_benchmark("pixel-throughput", "ci", tmp_path / "p.json")
+    rows = {r["method"]: r for r in result["rows"]}
+    assert rows["render"]["unit"] == "frames per second" and rows["render"]["mean"] > 1
+    assert rows["estimator-step"]["unit"] == "gradient steps per second" and rows["estimator-step"]["mean"] > 0
+    assert (tmp_path / "p.json").exists()
