@@ -60,3 +60,50 @@ def pixel_throughput(preset: str, seeds: list[int]):
                  "stderr": float(rate.std(ddof=1) / np.sqrt(len(rate))) if len(rate) > 1 else 0.0,
                  "n": len(rate), "unit": "gradient steps per second"})
     return rows, None
+
+
+@register("pixel-estimator", "the CNN state estimator's held-out error per state dimension, from one frame "
+          "(k = 1) and from a stack of three (k = 3), on cached HalfCheetah-velocity frames of a random policy",
+          default_seeds=(0,))
+def pixel_estimator(preset: str, seeds: list[int]):
+    """Relative RMSE (RMSE / σ_d) per dimension on held-out episodes: near 1 means not estimated at all.
+
+    One frame shows the pose; the velocities (the task!) need the stack."""
+    from metarl_course.pixels import load_or_collect
+    from metarl_course.state_estimator import fit_state_estimator, per_dimension_error
+
+    budget = get_budget("bench_pixel_estimator", preset)
+    device = get_device()
+    rows = []
+    for seed in seeds:
+        spec = DatasetSpec(n_tasks=budget.n_tasks, episodes_per_task=budget.episodes_per_task,
+                           horizon=budget.horizon, seed=seed)
+        dataset = load_or_collect(spec, progress=True)
+        for k in (1, 3):
+            frames, states = dataset.stacked(k)
+            start = time.perf_counter()
+            model, history, test = fit_state_estimator(frames, states, k, epochs=budget.epochs, seed=seed,
+                                                       device=device, progress=True)
+            seconds = time.perf_counter() - start
+            for name, error in per_dimension_error(model, frames[test], states[test]).items():
+                rows.append({"method": f"CNN, k = {k}", "dimension": name, "k": k, "seed": seed,
+                             "mean": error["relative"], "stderr": 0.0, "n": len(test), "rmse": error["rmse"],
+                             "unit": "held-out RMSE / std of the dimension", "train_seconds": round(seconds, 1),
+                             "test_loss": history.test_loss[-1], "frames": len(frames)})
+    return rows, _estimator_figure(rows)
+
+
+def _estimator_figure(rows: list[dict]):
+    import matplotlib.pyplot as plt
+
+    names = list(dict.fromkeys(r["dimension"] for r in rows))
+    fig, ax = plt.subplots(figsize=(10, 3.5))
+    for offset, k in ((-0.2, 1), (0.2, 3)):
+        values = [np.mean([r["mean"] for r in rows if r["k"] == k and r["dimension"] == n]) for n in names]
+        ax.bar(np.arange(len(names)) + offset, values, width=0.4, label=f"{k} frame{'s' if k > 1 else ''}")
+    ax.axhline(1.0, color="gray", linestyle=":", label="no information (predicting the mean)")
+    ax.set_xticks(range(len(names)), names, rotation=60, ha="right")
+    ax.set(ylabel="held-out RMSE / std", title="CNN state estimator: error per state dimension")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

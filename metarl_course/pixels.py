@@ -138,10 +138,10 @@ def collect_dataset(spec: DatasetSpec, policy: Policy = random_policy, progress:
     return FrameDataset(frames, states, velocities, time.perf_counter() - start)
 
 
-def load_or_collect(spec: DatasetSpec, policy: Policy = random_policy, cache: Path = CACHE,
+def load_or_collect(spec: DatasetSpec, policy: Policy = random_policy, cache: Path | None = None,
                     progress: bool = False) -> FrameDataset:
-    """The dataset of ``spec`` from ``cache`` if it was rendered before, else rendered now and saved."""
-    path = Path(cache) / f"cheetah-vel-{spec.key()}.npz"
+    """The dataset of ``spec`` from ``cache`` (default ``CACHE``) if it was rendered before, else rendered now and saved."""
+    path = Path(CACHE if cache is None else cache) / f"cheetah-vel-{spec.key()}.npz"
     if path.exists():
         with np.load(path) as saved:
             return FrameDataset(saved["frames"], saved["states"], saved["velocities"], float(saved["seconds"]))

@@ -41,6 +41,7 @@ PRESETS: Mapping[str, Mapping[str, Mapping[str, int | float]]] = MappingProxyTyp
             "bench_mdp_baselines": {"n_cells": 1, "n_trials": 50},
             "bench_rl2_throughput": {"n_cells": 1, "n_timed_updates": 1},
             "bench_pixel_throughput": {"n_frames": 10, "n_steps": 2},
+            "bench_pixel_estimator": {"n_tasks": 2, "episodes_per_task": 1, "horizon": 10, "epochs": 1},
         },
         "laptop": {
             "00_meta_rl_problem": {"n_train_tasks": 100, "n_test_tasks": 40, "n_adaptation_episodes": 5},
@@ -58,6 +59,7 @@ PRESETS: Mapping[str, Mapping[str, Mapping[str, int | float]]] = MappingProxyTyp
             "bench_mdp_baselines": {"n_cells": 5, "n_trials": 1000},
             "bench_rl2_throughput": {"n_cells": 2, "n_timed_updates": 2},
             "bench_pixel_throughput": {"n_frames": 400, "n_steps": 30},
+            "bench_pixel_estimator": {"n_tasks": 8, "episodes_per_task": 2, "horizon": 200, "epochs": 30},
         },
         "paper": {
             "00_meta_rl_problem": {"n_train_tasks": 100, "n_test_tasks": 40, "n_adaptation_episodes": 5},
@@ -75,6 +77,7 @@ PRESETS: Mapping[str, Mapping[str, Mapping[str, int | float]]] = MappingProxyTyp
             "bench_mdp_baselines": {"n_cells": 5, "n_trials": 5000},
             "bench_rl2_throughput": {"n_cells": 4, "n_timed_updates": 3},
             "bench_pixel_throughput": {"n_frames": 1000, "n_steps": 200},
+            "bench_pixel_estimator": {"n_tasks": 50, "episodes_per_task": 4, "horizon": 200, "epochs": 50},
         },
     }
 )

@@ -156,3 +156,13 @@ def test_pixel_throughput_reports_frames_and_gradient_steps_per_second(tmp_path)
     assert rows["render"]["unit"] == "frames per second" and rows["render"]["mean"] > 1
     assert rows["estimator-step"]["unit"] == "gradient steps per second" and rows["estimator-step"]["mean"] > 0
     assert (tmp_path / "p.json").exists()
+
+
+def test_pixel_estimator_reports_relative_error_per_dimension(tmp_path, monkeypatch):
+    from metarl_course import pixels
+
+    monkeypatch.setattr(pixels, "CACHE", tmp_path / "cache")
+    rows = bench.run_benchmark("pixel-estimator", "ci", tmp_path / "e.json")["rows"]
+    assert {r["k"] for r in rows} == {1, 3} and len(rows) == 2 * 17
+    assert all(r["mean"] >= 0 and r["unit"] == "held-out RMSE / std of the dimension" for r in rows)
+    assert (tmp_path / "e.png").exists() and len(list((tmp_path / "cache").iterdir())) == 1
