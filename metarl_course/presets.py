@@ -53,7 +53,7 @@ PRESETS: Mapping[str, Mapping[str, Mapping[str, int | float]]] = MappingProxyTyp
             "bench_pearl_point": {"iterations": 90, "eval_every": 10, "n_trajectories": 10, "n_test_repeats": 5, "n_timed_steps": 20, "latent_dim": 2, "hidden_width": 64, "hidden_layers": 2, "encoder_width": 64, "encoder_layers": 2, "meta_batch": 8, "rl_batch": 128, "context_batch": 256, "reward_scale": 5.0, "kl_weight": 0.01, "tasks_per_iteration": 10, "initial_trajectories": 10, "prior_trajectories": 5, "posterior_trajectories": 45, "gradient_steps": 500, "exploration_trajectories": 5},
             "bench_maml_cheetah": {"iterations": 20, "baseline_iterations": 10, "meta_batch": 10, "n_per_task": 10, "n_test_tasks": 10, "fisher_subsample": 0.5, "n_tasks_kinds": 2},
             "bench_nav_protocol": {"n_test_tasks": 200, "n_adaptation_episodes": 5, "n_seeds": 5},
-            "bench_rl2_bandits": {"n_cells": 4, "hidden_size": 256, "trials_per_update": 256, "updates_n10": 200, "updates_n100": 100, "updates_n500": 100, "n_eval_trials": 4000, "n_baseline_trials": 2000},
+            "bench_rl2_bandits": {"n_cells": 4, "hidden_size": 64, "trials_per_update": 256, "updates_n10": 300, "updates_n100": 300, "updates_n500": 100, "n_eval_trials": 4000, "n_baseline_trials": 2000},
             "bench_rl2_mdp": {"n_cells": 1, "hidden_size": 64, "trials_per_update": 128, "updates_n10": 250, "updates_n25": 100, "updates_n50": 100, "updates_n75": 100, "updates_n100": 100, "n_eval_trials": 1000, "n_baseline_trials": 1000},
             "bench_bandit_baselines": {"n_cells": 9, "n_trials": 2000},
             "bench_mdp_baselines": {"n_cells": 5, "n_trials": 1000},
