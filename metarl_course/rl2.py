@@ -273,7 +273,8 @@ class History:
 def train_rl2(make_trials: Callable[[int], TrialEnv], obs_dim: int, n_actions: int, config: RL2Config,
               seed: int = 0, encode: Callable = rl2_inputs, advantage_fn: Callable = gae,
               policy_loss: Callable = ppo_clip_loss, collect: Callable = collect_trials,
-              device=None, progress: bool = False, checkpoint: str | Path | None = None, desc: str = "RL²") -> tuple[RL2Policy, History]:
+              device=None, progress: bool = False, checkpoint: str | Path | None = None, desc: str = "RL²",
+              warm_start: RL2Policy | None = None) -> tuple[RL2Policy, History]:
     """The slow reinforcement learning of RL²: PPO over batches of whole trials.
 
     ``make_trials(update)`` returns that update's batch of fresh tasks as a ``TrialEnv``.
@@ -281,11 +282,15 @@ def train_rl2(make_trials: Callable[[int], TrialEnv], obs_dim: int, n_actions: i
     the hidden state across episodes), ``advantage_fn`` and ``policy_loss``.
     With ``checkpoint`` the policy, optimiser and history are saved there every 10
     updates and a run that finds the file resumes from it (long GPU runs are cut in
-    pieces).
+    pieces). ``warm_start`` is a trained policy to start from instead of fresh weights
+    (a curriculum: the GRU's inputs do not depend on the trial length, so a policy
+    trained on short trials can go on training on long ones).
     """
     torch.manual_seed(seed)
     device = device or torch.device("cpu")
     policy = RL2Policy(obs_dim + n_actions + 2, n_actions, config.hidden_size).to(device)
+    if warm_start is not None:
+        policy.load_state_dict(warm_start.state_dict())
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.lr, eps=1e-5)
     history = History()
     if checkpoint is not None and Path(checkpoint).exists():

@@ -105,3 +105,17 @@ def test_rl2_learns_tabular_mdps_beyond_random_play():
     policy, _ = train_rl2_mdps(2, config, seed=0)
     totals = evaluate_rl2_mdps(policy, 2, 4000, seed=1)
     assert totals.mean() > 20.6, totals.mean()
+
+
+def test_bandit_rewards_are_scaled_to_the_n10_return_scale():
+    from metarl_course.rl2_bench import _bandit_reward_scale
+
+    assert _bandit_reward_scale(10) == 1.0 and _bandit_reward_scale(100) == pytest.approx(0.1)
+    assert _bandit_reward_scale(500) == pytest.approx(0.02)
+
+
+def test_warm_start_begins_from_the_given_policy():
+    warm = RL2Policy(1 + 3 + 2, 3, hidden_size=8)
+    policy, _ = train_rl2_bandits(3, 20, RL2Config(hidden_size=8, trials_per_update=4, updates=0), warm_start=warm)
+    for a, b in zip(policy.parameters(), warm.parameters()):
+        torch.testing.assert_close(a, b)
