@@ -27,6 +27,7 @@ from __future__ import annotations
 import atexit
 import copy
 import csv
+import dataclasses
 import hashlib
 import json
 import os
@@ -46,7 +47,8 @@ from typing import Callable
 import nbformat
 
 from metarl_course import grading_worker, sandbox
-from metarl_course.pipeline import INLINE_PLOTS, REPO_ROOT, GradeReport, generate_release
+from metarl_course.pipeline import (INLINE_PLOTS, REPO_ROOT, GradeReport, course_config, generate_release,
+                                    with_interpreter_on_path)
 
 OK = "ok"
 
@@ -128,16 +130,16 @@ def rebuild_submission(release, submitted) -> tuple[nbformat.NotebookNode, list[
     rebuilt = copy.deepcopy(release)
     rebuilt.cells = list(after.get(None, []))
     for key, cell in zip(release_keys, release.cells):
+        graded = isinstance(key, str)
+        if not graded and key not in found:  # a plain cell the student changed or deleted: theirs is in `after`
+            continue
         new = copy.deepcopy(cell)
-        if not isinstance(key, str):  # a plain cell: kept only if the student kept it unchanged
-            if key not in found:
-                continue
-        elif key not in found:
+        if graded and key not in found:
             notes.append(f"answer cell {key} was deleted (graded as unanswered)" if _is_answer(cell)
                          else f"deleted cell {key} (restored)")
-        elif _is_answer(cell):
+        elif graded and _is_answer(cell):
             new.source = found[key].get("source", "")
-        elif _without_hidden_tests(found[key].get("source", "")) != _without_hidden_tests(cell.source):
+        elif graded and _without_hidden_tests(found[key].get("source", "")) != _without_hidden_tests(cell.source):
             notes.append(f"edited locked cell {key} (restored)")
         if new.cell_type == "code":
             new.outputs, new.execution_count = [], None
@@ -159,13 +161,8 @@ class Graded:
 
 
 def _course_config(course: Path, root: Path, options: GradingOptions) -> str:
+    """The grading course's config: the repository's, with SafeExecute and the sandbox's settings."""
     lines = [
-        "c = get_config()",
-        f"load_subconfig({str(root / 'nbgrader_config.py')!r})",
-        f"c.CourseDirectory.root = {str(course)!r}",
-        "c.CourseDirectory.source_directory = 'source'",
-        "c.CourseDirectory.release_directory = 'release'",
-        f"c.CourseDirectory.db_url = 'sqlite:///{course / 'gradebook.db'}'",
         "from nbconvert.preprocessors import ClearMetadataPreprocessor",
         "from nbgrader.preprocessors import IgnorePattern, LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata",
         "from metarl_course.grading_execute import SafeExecute",
@@ -174,10 +171,9 @@ def _course_config(course: Path, root: Path, options: GradingOptions) -> str:
         f"c.SandboxedKernelManager.use_sandbox = {options.use_sandbox!r}",
         f"c.SandboxedKernelManager.cpu_seconds = {options.limits.cpu_seconds}",
         f"c.SandboxedKernelManager.memory_bytes = {options.limits.memory_bytes}",
+        f"c.Execute.timeout = {int(options.cell_timeout)}",
     ]
-    if options.cell_timeout is not None:
-        lines.append(f"c.Execute.timeout = {int(options.cell_timeout)}")
-    return "\n".join(lines) + "\n"
+    return course_config(course, root) + "\n".join(lines) + "\n"
 
 
 def configured_cell_timeout(root: Path = REPO_ROOT) -> int:
@@ -192,11 +188,9 @@ def configured_cell_timeout(root: Path = REPO_ROOT) -> int:
 
 def _worker_environment() -> dict[str, str]:
     """What every grading worker (and through it every kernel) starts with."""
-    env = dict(os.environ)
-    env.update(METARL_PRESET="ci", MPLBACKEND=INLINE_PLOTS, METARL_HEADLESS="1", PYTHONHASHSEED="0",
-               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return env
+    return with_interpreter_on_path({**os.environ, "METARL_PRESET": "ci", "MPLBACKEND": INLINE_PLOTS,
+                                     "METARL_HEADLESS": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1",
+                                     "MKL_NUM_THREADS": "1"})
 
 
 def _course_environment(course: Path) -> dict[str, str]:
@@ -284,26 +278,24 @@ def _gradebook_scores(course: Path, unit: str, student: str, cells: list[str]) -
     return {name: scores.get(name, 0.0) for name in cells}
 
 
-def _error_notes(notebook_path: Path, limits: sandbox.Limits) -> list[str]:
+def _error_notes(executed, limits: sandbox.Limits) -> list[str]:
     """Errors that mean a limit was hit rather than a wrong answer (a MemoryError at the memory limit)."""
-    if not notebook_path.exists():
-        return []
     notes = []
-    for index, cell in enumerate(nbformat.read(notebook_path, as_version=4).cells):
+    for index, cell in enumerate(executed.cells if executed is not None else []):
         if any(o.get("output_type") == "error" and o.get("ename") == "MemoryError" for o in cell.get("outputs", [])):
             notes.append(f"MemoryError in cell {_grade_id(cell) or f'#{index}'} "
                          f"(memory limit {limits.memory_bytes / 2**30:g} GiB)")
     return notes
 
 
-def _did_not_pass(notebook_path: Path, cells: list[str]) -> set[str]:
-    """Graded cells that never ran or raised, read from the executed notebook itself."""
-    if not notebook_path.exists():
+def _did_not_pass(executed, cells: list[str]) -> set[str]:
+    """Graded cells that never ran or raised, read from the executed notebook itself (None: none ran)."""
+    if executed is None:
         return set(cells)
-    executed = {_grade_id(c): c for c in nbformat.read(notebook_path, as_version=4).cells if _grade_id(c)}
+    by_id = {_grade_id(c): c for c in executed.cells if _grade_id(c)}
     failed = set()
     for name in cells:
-        cell = executed.get(name)
+        cell = by_id.get(name)
         if cell is None or cell.get("execution_count") is None or any(
                 o.get("output_type") == "error" for o in cell.get("outputs", [])):
             failed.add(name)
@@ -330,8 +322,7 @@ def grade_submission(student: str, folder: Path, unit: str, master: Path, work: 
     shutil.copytree(folder, target, ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
     nbformat.write(rebuilt, target / f"{unit}.ipynb")
 
-    timeout = options.cell_timeout or configured_cell_timeout(root)
-    backstop = 120 + 2 * timeout * sum(c.cell_type == "code" for c in rebuilt.cells)
+    backstop = 120 + 2 * options.cell_timeout * sum(c.cell_type == "code" for c in rebuilt.cells)
     log_path = out / "logs" / f"{student}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -342,7 +333,8 @@ def grade_submission(student: str, folder: Path, unit: str, master: Path, work: 
     scores = _gradebook_scores(course, unit, student, cells) if graded else None
     if scores is None:
         return Graded(student, zeros, notes + [f"autograding failed (see logs/{student}.log)"])
-    executed = course / "autograded" / student / unit / f"{unit}.ipynb"
+    executed_path = course / "autograded" / student / unit / f"{unit}.ipynb"
+    executed = nbformat.read(executed_path, as_version=4) if executed_path.exists() else None
     notes = _error_notes(executed, options.limits) + notes
     unearned = {name for name in _did_not_pass(executed, cells) if scores[name] > 0}
     for name in sorted(unearned):
@@ -413,6 +405,8 @@ def grade_class(unit: str, submissions: Path, out: Path, root: Path = REPO_ROOT,
         sandbox.check_sandbox()
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    if options.cell_timeout is None:  # resolved once for the class
+        options = dataclasses.replace(options, cell_timeout=configured_cell_timeout(root))
     master, cells, max_points = master_course(unit, root)
     workers, local = [], threading.local()
 

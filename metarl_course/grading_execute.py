@@ -31,7 +31,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.paths import jupyter_runtime_dir
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Integer
 
 from nbgrader.preprocessors import Execute
 from metarl_course import sandbox
@@ -126,7 +126,6 @@ class SafeExecute(Execute):
     """nbgrader's ``Execute`` with the sandbox, named timeouts and honest handling of dead kernels."""
 
     kill_grace = Integer(10, help="seconds a kernel gets to answer after a timeout's interrupt").tag(config=True)
-    events_file = Unicode("", help="where to append what happened (default $METARL_GRADING_EVENTS)").tag(config=True)
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
@@ -136,12 +135,11 @@ class SafeExecute(Execute):
 
     # -- what happened --------------------------------------------------------------
     def _record(self, kind: str, cell: NotebookNode | None, **details: t.Any) -> None:
-        path = self.events_file or os.environ.get(EVENTS_VARIABLE)
+        path = os.environ.get(EVENTS_VARIABLE)
         if not path:
             return
-        cell_id = None if cell is None else cell.metadata.get("nbgrader", {}).get("grade_id")
         with open(path, "a") as f:
-            f.write(json.dumps({"event": kind, "cell": cell_id, "index": getattr(self, "_cell_index", None),
+            f.write(json.dumps({"event": kind, "cell": _grade_id(cell), "index": getattr(self, "_cell_index", None),
                                 **details}) + "\n")
 
     # -- timeouts -------------------------------------------------------------------
@@ -175,9 +173,9 @@ class SafeExecute(Execute):
         except DeadKernelError:
             if self._death is not None:  # killed by the timeout handler: already explained
                 return cell, resources
-            code = self.km.exit_status() if isinstance(self.km, SandboxedKernelManager) else None
-            cpu = self.km.cpu_seconds if isinstance(self.km, SandboxedKernelManager) else 0
-            reason = describe_exit(code, cpu)
+            sandboxed = isinstance(self.km, SandboxedKernelManager)
+            code = self.km.exit_status() if sandboxed else None
+            reason = describe_exit(code, self.km.cpu_seconds if sandboxed else 0)
             name = _cell_name(cell, index)
             self._death = f"{reason} in cell {name}"
             self._record("kernel_died", cell, exit_code=code, reason=reason)
@@ -192,6 +190,9 @@ class SafeExecute(Execute):
             return nb, resources
 
 
+def _grade_id(cell: NotebookNode | None) -> str | None:
+    return None if cell is None else cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
 def _cell_name(cell: NotebookNode | None, index: int | None) -> str:
-    grade_id = None if cell is None else cell.metadata.get("nbgrader", {}).get("grade_id")
-    return grade_id or f"#{index}"
+    return _grade_id(cell) or f"#{index}"

@@ -45,27 +45,33 @@ def resolve_units(selection: str, root: Path = REPO_ROOT) -> list[str]:
 
 
 # -- nbgrader in a throw-away course folder -----------------------------------------
+def course_config(course: Path, root: Path) -> str:
+    """An nbgrader config that loads the repository's and keeps everything inside ``course``."""
+    return ("c = get_config()\n"
+            f"load_subconfig({str(root / 'nbgrader_config.py')!r})\n"
+            f"c.CourseDirectory.root = {str(course)!r}\n"
+            "c.CourseDirectory.source_directory = 'source'\n"
+            "c.CourseDirectory.release_directory = 'release'\n"
+            f"c.CourseDirectory.db_url = 'sqlite:///{course / 'gradebook.db'}'\n")
+
+
 def _nbgrader_course(tmp: Path, root: Path) -> Path:
     """A course folder whose config loads the repository's and points into ``tmp``."""
     course = tmp / "course"
     course.mkdir(parents=True)
-    (course / "nbgrader_config.py").write_text(
-        "c = get_config()\n"
-        f"load_subconfig({str(root / 'nbgrader_config.py')!r})\n"
-        f"c.CourseDirectory.root = {str(course)!r}\n"
-        "c.CourseDirectory.source_directory = 'source'\n"
-        "c.CourseDirectory.release_directory = 'release'\n"
-        f"c.CourseDirectory.db_url = 'sqlite:///{course / 'gradebook.db'}'\n"
-    )
+    (course / "nbgrader_config.py").write_text(course_config(course, root))
     return course
 
 
+def with_interpreter_on_path(env: dict[str, str]) -> dict[str, str]:
+    """nbgrader runs `alembic` (and kernels) from PATH: put this interpreter's folder first."""
+    return {**env, "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])}
+
+
 def _nbgrader(course: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    command = nbgrader_command(*args)
-    env = dict(os.environ if env is None else env)
-    # nbgrader runs `alembic` (and kernels) from PATH: put this interpreter's folder first.
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    result = subprocess.run(command, cwd=course, capture_output=True, text=True, env=env)
+    env = with_interpreter_on_path(dict(os.environ if env is None else env))
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True,
+                            env=env)
     if result.returncode != 0:
         raise RuntimeError(f"`nbgrader {' '.join(args)}` failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -172,10 +178,6 @@ class GradeReport:
 
     def by_student(self) -> dict[str, dict]:
         return {row["student"]: row for row in self.rows}
-
-
-def nbgrader_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "nbgrader", *args]
 
 
 def generate_release(folder: Path, unit: str, root: Path = REPO_ROOT) -> tuple[Path, list[str], dict[str, float]]:
