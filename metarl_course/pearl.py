@@ -205,9 +205,9 @@ def collect_trajectories(agent: PEARLAgent, env, z: torch.Tensor, deterministic:
     """One trajectory on each of M tasks with π(a | s, z_i): fields (M, H, ...).
 
     ``env`` steps M tasks × 1 trajectory as tensors (``TensorNavigation2D`` with
-    ``n_per_task=1``); ``rewards`` are the env's rewards (sparse on the sparse task) and
-    ``dense_rewards`` the dense ones, which PEARL's critic trains on while the context sees
-    only the sparse reward.
+    ``n_per_task=1``, or ``pearl_cheetah.CheetahVelBatch``); ``rewards`` are the env's rewards
+    (sparse on the sparse task) and ``dense_rewards`` the dense ones, which PEARL's critic
+    trains on while the context sees only the sparse reward (the same on dense tasks).
     """
     obs = env.reset()[:, 0]                                        # (M, obs_dim)
     steps = []
@@ -215,7 +215,7 @@ def collect_trajectories(agent: PEARLAgent, env, z: torch.Tensor, deterministic:
         action, _ = agent.policy(torch.cat([obs, z], dim=-1), deterministic=deterministic)
         next_obs, reward, terminated = env.step(action[:, None])
         next_obs, reward, terminated = next_obs[:, 0], reward[:, 0], terminated[:, 0]
-        dense = env.rewards(next_obs[:, None])[0][:, 0]
+        dense = env.rewards(next_obs[:, None])[0][:, 0] if env.sparse else reward
         steps.append((obs, action, reward[:, None], next_obs, terminated[:, None].float(), dense[:, None]))
         obs = next_obs
     names = ("observations", "actions", "rewards", "next_observations", "dones", "dense_rewards")
@@ -319,6 +319,9 @@ class SparsePointTasks:
     """PEARL's sparse point robot as a task set: goals on the unit semicircle, reward only
     within 0.2 of the goal (the context sees this), dense reward kept for the critic."""
 
+    obs_dim = 2
+    act_dim = 2
+
     def __init__(self, goals: np.ndarray, horizon: int = 20) -> None:
         self.goals = np.asarray(goals, dtype=np.float64)
         self.horizon = horizon
@@ -374,12 +377,16 @@ def collect(agent: PEARLAgent, tasks: SparsePointTasks, task_ids: np.ndarray, n_
             mean, variance = infer_posterior(agent.encoder, context, posterior)
 
 
-def train_pearl(tasks: SparsePointTasks, train_ids: np.ndarray, iterations: int, config: PEARLConfig | None = None,
+def train_pearl(tasks, train_ids: np.ndarray, iterations: int, config: PEARLConfig | None = None,
                 seed: int = 0, progress: bool = False,
                 callback: Callable[[int, PEARLAgent], None] | None = None,
                 pieces: PEARLPieces | None = None) -> tuple[PEARLAgent, PEARLHistory]:
     """Algorithm 1: collect with the prior and the posterior on a few tasks, then take
     ``gradient_steps`` PEARL steps on meta-batches of training tasks; repeat.
+
+    ``tasks`` is a task set: ``goals`` (one row per task), ``obs_dim``, ``act_dim`` and
+    ``env(task_ids)``, which steps those tasks as tensors (``SparsePointTasks`` here,
+    ``pearl_cheetah.CheetahVelTasks`` for HalfCheetah velocity).
 
     ``callback(iteration, agent)``, if given, runs after every iteration (to evaluate on
     held-out tasks, for instance)."""
@@ -388,12 +395,13 @@ def train_pearl(tasks: SparsePointTasks, train_ids: np.ndarray, iterations: int,
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(seed)
-    agent = PEARLAgent(2, 2, config.latent_dim, net_hidden=config.net_hidden, encoder_hidden=config.encoder_hidden)
+    agent = PEARLAgent(tasks.obs_dim, tasks.act_dim, config.latent_dim, net_hidden=config.net_hidden,
+                       encoder_hidden=config.encoder_hidden)
     optimizers = make_optimizers(agent, config.lr)
     capacity = config.horizon * (config.initial_trajectories + iterations * (
         config.prior_trajectories + config.posterior_trajectories + config.extra_posterior_trajectories))
-    rl_buffer = MultiTaskReplay(len(tasks.goals), min(capacity, 1_000_000), 2, 2)
-    encoder_buffer = MultiTaskReplay(len(tasks.goals), min(capacity, 1_000_000), 2, 2)
+    rl_buffer = MultiTaskReplay(len(tasks.goals), min(capacity, 1_000_000), tasks.obs_dim, tasks.act_dim)
+    encoder_buffer = MultiTaskReplay(len(tasks.goals), min(capacity, 1_000_000), tasks.obs_dim, tasks.act_dim)
     collect(agent, tasks, train_ids, config.initial_trajectories, rl_buffer, encoder_buffer, False, True,
             config.context_batch, generator, pieces.posterior)
     history = PEARLHistory()
