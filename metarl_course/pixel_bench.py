@@ -20,9 +20,10 @@ from metarl_course.presets import get_budget
 from metarl_course.state_estimator import StateEstimator, state_estimation_loss
 
 
-def render_rate(n_frames: int, seed: int) -> float:
+def render_rate(n_frames: int, seed: int, shadows: bool = False) -> float:
     """Frames per second of one HalfCheetah env stepped and rendered at 64x64 (random actions)."""
-    dataset = collect_dataset(DatasetSpec(n_tasks=1, episodes_per_task=1, horizon=n_frames, seed=seed))
+    dataset = collect_dataset(DatasetSpec(n_tasks=1, episodes_per_task=1, horizon=n_frames, seed=seed,
+                                          shadows=shadows))
     return dataset.frames_per_second
 
 
@@ -53,7 +54,10 @@ def pixel_throughput(preset: str, seeds: list[int]):
     budget = get_budget("bench_pixel_throughput", preset)
     device = get_device()
     rows = [{"method": "render", "device": "MuJoCo EGL", "mean": render_rate(budget.n_frames, seeds[0]),
-             "stderr": 0.0, "n": budget.n_frames, "unit": "frames per second"}]
+             "stderr": 0.0, "n": budget.n_frames, "unit": "frames per second"},
+            {"method": "render with shadows and reflections", "device": "MuJoCo EGL",
+             "mean": render_rate(budget.n_frames // 4 or 1, seeds[0], shadows=True), "stderr": 0.0,
+             "n": budget.n_frames // 4 or 1, "unit": "frames per second"}]
     times = estimator_step_times(budget.n_steps, 64, 3, device, seeds[0])
     rate = 1.0 / times
     rows.append({"method": "estimator-step", "device": str(device), "batch": 64, "mean": float(rate.mean()),
