@@ -10,10 +10,10 @@ by between consecutive frames. The observation is therefore a stack of the last 
 
 with the first frame of an episode repeated to fill the stack.
 
-Rendering is the slow part (MuJoCo through EGL: Mesa on a CPU at about 35 frames per second
-at 64x64, a GPU far faster), so frames are rendered once, next to the states they show,
-and cached on disk (``collect_dataset`` / ``load_or_collect``); training the state
-estimator then reads the cache instead of the simulator.
+Rendering is the slow part (MuJoCo through EGL: Mesa on a CPU, a GPU far faster), so frames
+are rendered once, next to the states they show, and cached on disk (``collect_dataset`` /
+``load_or_collect``); training the state estimator then reads the cache instead of the
+simulator.
 """
 
 from __future__ import annotations
@@ -34,26 +34,31 @@ CAMERA = "track"
 CACHE = Path("build/cache/pixels")
 
 
-def make_render_env(velocity_range: tuple[float, float] = (0.0, 3.0), size: int = FRAME_SIZE,
-                    shadows: bool = False):
-    """HalfCheetah velocity tasks (PEARL's range, [0, 3] m/s) rendering ``size``x``size`` frames.
+class Camera:
+    """64x64 RGB frames of any HalfCheetah simulator's current state, from the ``track`` camera.
 
-    Shadows and the floor's reflection are off unless ``shadows``: each costs extra render
-    passes, and on the CPU (Mesa) they are most of a frame's cost (measured by
-    ``metarl-course bench pixel-throughput``: about ten times more frames per second without
-    them), while at 64x64 the cheetah looks the same.
+    One renderer serves many simulators of the same model (``frame(data)`` reads the state
+    from ``data``), so M tasks stepped together need one GL context, not M. Shadows and the
+    floor's reflection are off unless ``shadows``: each costs extra render passes, and on the
+    CPU (Mesa) they are most of a frame's cost (``metarl-course bench pixel-throughput``
+    times both), while at 64x64 the cheetah looks the same.
     """
-    import mujoco
 
-    from metarl_course.envs.locomotion import HalfCheetahVelEnv
+    def __init__(self, model, size: int = FRAME_SIZE, shadows: bool = False) -> None:
+        import mujoco
 
-    env = HalfCheetahVelEnv(velocity_range=velocity_range, render_mode="rgb_array", width=size, height=size,
-                            camera_name=CAMERA)
-    if not shadows:
-        scene = env.mujoco_renderer._get_viewer("rgb_array").scn
-        scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
-        scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
-    return env
+        self.renderer = mujoco.Renderer(model, size, size)
+        if not shadows:
+            self.renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
+            self.renderer.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
+
+    def frame(self, data) -> np.ndarray:
+        """The (size, size, 3) uint8 image of ``data``'s state."""
+        self.renderer.update_scene(data, camera=CAMERA)
+        return self.renderer.render()
+
+    def close(self) -> None:
+        self.renderer.close()
 
 
 def stack_frames(frames: np.ndarray, k: int) -> np.ndarray:
@@ -97,7 +102,7 @@ class DatasetSpec:
     seed: int = 0
     policy: str = "random"           # the name of the behaviour policy, part of the cache key
     size: int = FRAME_SIZE
-    shadows: bool = False            # see ``make_render_env``
+    shadows: bool = False            # see ``Camera``
 
     def key(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
@@ -133,7 +138,10 @@ def collect_dataset(spec: DatasetSpec, policy: Policy = random_policy, progress:
     """Render ``spec``'s episodes: for each step, the frame after the step and the state it shows."""
     from metarl_course.session import progress_bar
 
-    env = make_render_env(size=spec.size, shadows=spec.shadows)
+    from metarl_course.envs.locomotion import HalfCheetahVelEnv
+
+    env = HalfCheetahVelEnv(velocity_range=(0.0, 3.0))
+    camera = Camera(env.model, spec.size, spec.shadows)
     rng = np.random.default_rng(spec.seed)
     tasks = env.sample_tasks(spec.n_tasks, seed=spec.seed)
     E, T = spec.n_tasks * spec.episodes_per_task, spec.horizon
@@ -148,7 +156,8 @@ def collect_dataset(spec: DatasetSpec, policy: Policy = random_policy, progress:
         velocities[i] = tasks[task_index]["velocity"]
         for t in range(T):
             state, *_ = env.step(policy(state, rng))
-            frames[i, t], states[i, t] = env.render(), state
+            frames[i, t], states[i, t] = camera.frame(env.data), state
+    camera.close()
     env.close()
     return FrameDataset(frames, states, velocities, time.perf_counter() - start)
 
