@@ -1,0 +1,66 @@
+"""Unit 05's plumbing: the agent observes what the perception makes of the rendered frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from metarl_course.pearl import PEARLAgent, meta_test
+from metarl_course.pixel_pearl import PixelCheetahTasks, evaluate_on_estimates, record_agent_frames
+from metarl_course.pixels import stack_frames
+
+
+def channel_means(stacks: torch.Tensor) -> torch.Tensor:
+    """A stand-in perception whose output pins down the stack it was given: the mean of each
+    of the 3k channels (k = 3: 9 numbers), padded with zeros to 17."""
+    means = stacks.float().mean(dim=(2, 3))
+    return torch.cat([means, means.new_zeros(len(means), 17 - means.shape[1])], dim=1)
+
+
+def small_agent() -> PEARLAgent:
+    torch.manual_seed(0)
+    return PEARLAgent(17, 6, latent_dim=2, net_hidden=(8,), encoder_hidden=(8,))
+
+
+def test_the_agent_observes_the_perception_of_the_same_stacks_a_dataset_holds():
+    tasks = PixelCheetahTasks(np.array([0.5, 2.0]), k=3, perceive=channel_means, horizon=6, keep_frames=True)
+    env = tasks.env(np.arange(2))
+    returns, context = meta_test(small_agent(), env, n_trajectories=2, n_exploration=1)
+    episodes = env.episodes()
+    assert len(episodes) == 2 and episodes[0]["frames"].shape == (2, 7, 64, 64, 3)
+    for episode in episodes:
+        for m in range(2):
+            offline = channel_means(torch.as_tensor(stack_frames(episode["frames"][m], 3)))
+            np.testing.assert_allclose(episode["observed"][m], offline.numpy(), rtol=1e-6)
+    # what the encoder's context holds is the perceived state, not the true one
+    np.testing.assert_allclose(context["observations"][:, :6].numpy(), episodes[0]["observed"][:, :6], rtol=1e-6)
+    assert not np.allclose(episodes[0]["observed"], episodes[0]["states"])
+    assert episodes[0]["frames"].std() > 10, "blank frames: is MuJoCo rendering headless (MUJOCO_GL=egl)?"
+    tasks.close()
+
+
+def test_without_perception_the_agent_sees_true_states_and_frames_are_recorded():
+    tasks = PixelCheetahTasks(np.array([1.0, 1.5, 3.0]), horizon=5)
+    dataset = record_agent_frames(small_agent(), tasks, np.array([0, 2]), n_trajectories=2, n_exploration=1)
+    assert dataset.frames.shape == (4, 6, 64, 64, 3) and dataset.states.shape == (4, 6, 17)
+    np.testing.assert_allclose(dataset.velocities, [1.0, 3.0, 1.0, 3.0])
+    stacks, states = dataset.stacked(3)
+    assert stacks.shape == (24, 9, 64, 64) and states.shape == (24, 17)
+    with pytest.raises(ValueError, match="perceive is None"):
+        record_agent_frames(small_agent(), PixelCheetahTasks(np.array([1.0]), perceive=channel_means, horizon=2),
+                            np.array([0]), 1, 1)
+    tasks.close()
+
+
+def test_estimation_error_is_measured_along_the_trajectories():
+    def truth_plus_one(stacks):   # a perception that is off by exactly 1 everywhere... given the true state
+        return torch.as_tensor(np.stack([env.data.qpos[1:].tolist() + env.data.qvel.tolist() for env in batch.envs]),
+                               dtype=torch.float32) + 1.0
+
+    tasks = PixelCheetahTasks(np.array([0.7, 2.2]), perceive=truth_plus_one, horizon=4)
+    batch = tasks.env(np.arange(2))
+    tasks.env = lambda ids: batch          # the same batch for evaluate_on_estimates
+    result = evaluate_on_estimates(small_agent(), tasks, np.arange(2), n_trajectories=3, n_exploration=2)
+    assert result["returns"].shape == (3, 2) and result["error"].shape == (3, 2, 5, 17)
+    np.testing.assert_allclose(result["error"], 1.0, atol=1e-5)
