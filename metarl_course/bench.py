@@ -24,7 +24,7 @@ from typing import Callable
 BENCHMARK_MODULES = ["metarl_course.nav_bench", "metarl_course.rl2_baselines_bench",
                      "metarl_course.rl2_bench", "metarl_course.maml_bench",
                      "metarl_course.pearl_bench", "metarl_course.pearl_cheetah_bench",
-                     "metarl_course.pixel_bench"]
+                     "metarl_course.pixel_bench", "metarl_course.pixel_pearl_bench"]
 
 Rows = list[dict]
 BenchFn = Callable[[str, list[int]], tuple[Rows, object]]

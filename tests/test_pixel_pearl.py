@@ -64,3 +64,19 @@ def test_estimation_error_is_measured_along_the_trajectories():
     result = evaluate_on_estimates(small_agent(), tasks, np.arange(2), n_trajectories=3, n_exploration=2)
     assert result["returns"].shape == (3, 2) and result["error"].shape == (3, 2, 5, 17)
     np.testing.assert_allclose(result["error"], 1.0, atol=1e-5)
+
+
+def test_pixel_pearl_bench_at_ci(tmp_path, monkeypatch):
+    from metarl_course import bench, pearl_cheetah_bench, pixel_pearl_bench
+
+    for module in (pearl_cheetah_bench, pixel_pearl_bench):
+        monkeypatch.setattr(module, "CHECKPOINTS", tmp_path / "checkpoints")
+    rows = bench.run_benchmark("pixel-pearl", "ci", tmp_path / "p.json", seeds=[0])["rows"]
+    for method in ("stage 4: PEARL on true states", "stage 1: trained on true states, run on CNN estimates"):
+        assert sorted(r["trajectory"] for r in rows if r["method"] == method) == [1, 2, 3]
+    errors = [r for r in rows if r["method"] == "CNN relative RMSE"]
+    assert len(errors) == 17 and all(r["on_recorded_data"] > 0 and r["along_stage_1"] > 0 for r in errors)
+    timing = next(r for r in rows if r["method"] == "timing")
+    assert timing["n"] == 2 * 3 * 201 and timing["frames_per_second"] > 1
+    assert (tmp_path / "p.png").exists()
+    assert (tmp_path / "checkpoints" / "pearl-cheetah-vel" / "ci" / "PEARL_seed0.pt").exists()
