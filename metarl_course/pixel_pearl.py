@@ -116,6 +116,16 @@ class PixelCheetahTasks(CheetahVelTasks):
         super().close()
 
 
+def return_drop(upper: np.ndarray, other: np.ndarray, floor: float) -> dict[str, float]:
+    """How much return a stage loses against the upper bound (stage 4), in return and as a share
+    of what the upper bound gained over ``floor`` (a return that needs no learning, e.g. standing
+    still): drop = R_upper - R_other, share = drop / (R_upper - floor). Share 0: nothing lost;
+    1: all that learning bought is lost."""
+    upper_mean, other_mean = float(np.mean(upper)), float(np.mean(other))
+    drop = upper_mean - other_mean
+    return {"drop": drop, "share": drop / (upper_mean - floor)}
+
+
 @torch.no_grad()
 def record_agent_frames(agent: PEARLAgent, tasks: PixelCheetahTasks, task_ids: np.ndarray, n_trajectories: int,
                         n_exploration: int, seed: int = 0) -> FrameDataset:
@@ -145,3 +155,19 @@ def evaluate_on_estimates(agent: PEARLAgent, tasks: PixelCheetahTasks, task_ids:
     returns, _ = meta_test(agent, env, n_trajectories, n_exploration, generator=torch.Generator().manual_seed(seed))
     error = np.stack([e["observed"] - e["states"] for e in env.episodes()])
     return {"returns": returns.cpu().numpy(), "error": error}
+
+
+def train_on_estimates(perceive: Perception, velocities: np.ndarray, train_ids: np.ndarray, iterations: int,
+                       config, k: int = 3, seed: int = 0, progress: bool = False,
+                       callback=None) -> tuple[PEARLAgent, object]:
+    """Stage 2: Algorithm 1 of PEARL (``pearl.train_pearl``) on tasks the agent sees only through
+    ``perceive``: every transition in the replay buffers, the context included, holds estimated
+    states ŝ, so the agent learns to act on the estimator's errors as they are. Every
+    environment step renders one frame per task. Returns (agent, history)."""
+    from metarl_course.pearl import train_pearl
+
+    tasks = PixelCheetahTasks(velocities, k=k, perceive=perceive, horizon=config.horizon, seed=seed)
+    try:
+        return train_pearl(tasks, train_ids, iterations, config, seed=seed, progress=progress, callback=callback)
+    finally:
+        tasks.close()

@@ -56,6 +56,17 @@ def state_estimation_loss(predicted: torch.Tensor, states: torch.Tensor, std: to
     return (((predicted - states) / std) ** 2).mean()
 
 
+def perception_loss(predicted: torch.Tensor, states: torch.Tensor, std: torch.Tensor, rl_loss: torch.Tensor,
+                    weight: float) -> torch.Tensor:
+    """Stage 3's loss for the estimator: L_φ = L_state(ŝ, s) + β L_RL.
+
+    ``rl_loss`` is a loss of the RL agent computed *through* the estimates ŝ = f_φ(o) (the
+    critic's TD error, say), so its gradient tells φ which errors in ŝ hurt the agent's
+    values; β = ``weight`` = 0 gives back the purely supervised estimator.
+    """
+    return state_estimation_loss(predicted, states, std) + weight * rl_loss
+
+
 @dataclass
 class EstimatorHistory:
     train_loss: list[float] = field(default_factory=list)

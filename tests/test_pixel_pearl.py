@@ -80,3 +80,24 @@ def test_pixel_pearl_bench_at_ci(tmp_path, monkeypatch):
     assert timing["n"] == 2 * 3 * 201 and timing["frames_per_second"] > 1
     assert (tmp_path / "p.png").exists()
     assert (tmp_path / "checkpoints" / "pearl-cheetah-vel" / "ci" / "PEARL_seed0.pt").exists()
+
+
+def test_return_drop_by_hand():
+    from metarl_course.pixel_pearl import return_drop
+
+    # upper -100 (gained 200 over the floor -300), other -150: 50 lost, a quarter of the gain
+    assert return_drop(np.array([-90.0, -110.0]), np.array([-150.0]), floor=-300.0) == {"drop": 50.0, "share": 0.25}
+
+
+def test_perception_loss_adds_the_weighted_rl_term_and_its_gradient():
+    from metarl_course.state_estimator import perception_loss, state_estimation_loss
+
+    predicted = torch.tensor([[1.0, 2.0]], requires_grad=True)
+    states, std = torch.tensor([[0.0, 0.0]]), torch.tensor([1.0, 2.0])
+    rl = (predicted ** 2).sum()                      # a stand-in RL loss that depends on the estimate
+    loss = perception_loss(predicted, states, std, rl, weight=0.5)
+    assert float(loss) == pytest.approx((1 + 1) / 2 + 0.5 * 5)
+    loss.backward()
+    # d/dŝ of mean(((ŝ - s)/σ)²) = 2(ŝ - s)/(σ² n) with n = 2, plus 0.5 · 2ŝ
+    np.testing.assert_allclose(predicted.grad.numpy(), [[2 * 1 / 2 + 1.0, 2 * 2 / (4 * 2) + 2.0]])
+    assert float(perception_loss(predicted, states, std, rl, 0.0)) == pytest.approx(float(state_estimation_loss(predicted, states, std)))
