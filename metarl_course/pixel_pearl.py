@@ -31,7 +31,9 @@ from typing import Callable
 import numpy as np
 import torch
 
-from metarl_course.pearl import PEARLAgent, meta_test
+from metarl_course.pearl import PEARLAgent, infer_posterior, meta_test, sample_z, with_task
+from metarl_course.sac import q_loss
+from metarl_course.state_estimator import StateEstimator, perception_loss
 from metarl_course.pearl_cheetah import CheetahVelBatch, CheetahVelTasks
 from metarl_course.pixels import FRAME_SIZE, Camera, FrameDataset, FrameStack
 
@@ -45,9 +47,9 @@ class PixelCheetahBatch(CheetahVelBatch):
     to record frames along a state-based agent's trajectories).
 
     Each episode's record: frames (M, T+1, 64, 64, 3) and true states (M, T+1, 17) from the
-    reset on, and the observations the agent was given (M, T+1, 17). ``episodes()`` returns
-    the records of every episode played so far, the current one included (set
-    ``keep_frames=False`` to keep only states and observations).
+    reset on, the observations the agent was given (M, T+1, 17), its actions (M, T, 6) and
+    rewards (M, T). ``episodes()`` returns the records of every episode played so far, the
+    current one included (set ``keep_frames=False`` to keep everything but the frames).
     """
 
     def __init__(self, envs, velocities: np.ndarray, horizon: int, camera: Camera, k: int,
@@ -59,6 +61,8 @@ class PixelCheetahBatch(CheetahVelBatch):
         self.frames: list[np.ndarray] = []
         self.states: list[torch.Tensor] = []
         self.observed: list[torch.Tensor] = []
+        self.actions: list[torch.Tensor] = []
+        self.rewards: list[torch.Tensor] = []
 
     def _observe(self, states: torch.Tensor, first: bool) -> torch.Tensor:
         frames = np.stack([self.camera.frame(env.data) for env in self.envs])
@@ -74,15 +78,20 @@ class PixelCheetahBatch(CheetahVelBatch):
     def reset(self) -> torch.Tensor:
         if self.states:
             self.finished.append(self._record())
-        self.frames, self.states, self.observed = [], [], []
+        self.frames, self.states, self.observed, self.actions, self.rewards = [], [], [], [], []
         return self._observe(super().reset(), first=True)
 
     def step(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         states, rewards, terminated = super().step(actions)
+        self.actions.append(actions[:, 0].detach().cpu())
+        self.rewards.append(rewards[:, 0])
         return self._observe(states, first=False), rewards, terminated
 
     def _record(self) -> dict[str, np.ndarray]:
-        record = {"states": torch.stack(self.states, 1).numpy(), "observed": torch.stack(self.observed, 1).numpy()}
+        M = len(self.envs)
+        record = {"states": torch.stack(self.states, 1).numpy(), "observed": torch.stack(self.observed, 1).numpy(),
+                  "actions": torch.stack(self.actions, 1).numpy() if self.actions else np.zeros((M, 0, 6), np.float32),
+                  "rewards": torch.stack(self.rewards, 1).numpy() if self.rewards else np.zeros((M, 0), np.float32)}
         if self.keep_frames:
             record["frames"] = np.stack(self.frames, axis=1)
         return record
@@ -93,21 +102,45 @@ class PixelCheetahBatch(CheetahVelBatch):
 
 class PixelCheetahTasks(CheetahVelTasks):
     """HalfCheetah-velocity tasks whose observations are ``perceive``'s estimates from the last
-    ``k`` frames; one ``Camera`` renders all simulators."""
+    ``k`` frames; one ``Camera`` renders all simulators.
+
+    With ``record=True`` every episode played on any batch is kept, with its task ids, until
+    ``take_recorded()`` hands them over (stage 3 trains the estimator on them).
+    """
 
     def __init__(self, velocities: np.ndarray, k: int = 3, perceive: Perception | None = None,
-                 horizon: int = 200, seed: int = 0, size: int = FRAME_SIZE, keep_frames: bool = False) -> None:
+                 horizon: int = 200, seed: int = 0, size: int = FRAME_SIZE, keep_frames: bool = False,
+                 record: bool = False) -> None:
         super().__init__(velocities, horizon, seed)
-        self.k, self.perceive, self.size, self.keep_frames = k, perceive, size, keep_frames
+        self.k, self.perceive, self.size = k, perceive, size
+        self.keep_frames, self.record = keep_frames or record, record
         self.camera: Camera | None = None
+        self._last: tuple[np.ndarray, PixelCheetahBatch] | None = None
+        self._recorded: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
 
     def env(self, task_ids: np.ndarray) -> PixelCheetahBatch:
         task_ids = np.asarray(task_ids)
+        self._keep_last()
         envs = self._simulators(len(task_ids))
         if self.camera is None:
             self.camera = Camera(envs[0].model, self.size)
-        return PixelCheetahBatch(envs, self.goals[task_ids, 0], self.horizon, self.camera, self.k, self.perceive,
-                                 self.keep_frames)
+        batch = PixelCheetahBatch(envs, self.goals[task_ids, 0], self.horizon, self.camera, self.k, self.perceive,
+                                  self.keep_frames)
+        if self.record:
+            self._last = (task_ids, batch)
+        return batch
+
+    def _keep_last(self) -> None:
+        if self._last is not None:
+            ids, batch = self._last
+            self._recorded += [(ids, episode) for episode in batch.episodes()]
+            self._last = None
+
+    def take_recorded(self) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
+        """The (task ids, episode record) pairs played since the last call."""
+        self._keep_last()
+        recorded, self._recorded = self._recorded, []
+        return recorded
 
     def close(self) -> None:
         if self.camera is not None:
@@ -171,3 +204,130 @@ def train_on_estimates(perceive: Perception, velocities: np.ndarray, train_ids: 
         return train_pearl(tasks, train_ids, iterations, config, seed=seed, progress=progress, callback=callback)
     finally:
         tasks.close()
+
+
+# -- stage 3: the estimator trained by its state loss plus the agent's critic loss ------------
+class FrameReplay:
+    """The recorded episodes of each task (the latest ``max_episodes`` per task), from which
+    the estimator's training batches are drawn: frame stacks o_t and o_{t+1}, true states,
+    actions, rewards, and a context of the transitions as the agent saw them."""
+
+    def __init__(self, k: int, max_episodes: int = 5) -> None:
+        self.k, self.max_episodes = k, max_episodes
+        self.episodes: dict[int, list[dict[str, np.ndarray]]] = {}
+
+    def add(self, recorded: list[tuple[np.ndarray, dict[str, np.ndarray]]]) -> None:
+        for task_ids, record in recorded:
+            for row, task in enumerate(task_ids):
+                if record["actions"].shape[1] == 0:
+                    continue
+                episodes = self.episodes.setdefault(int(task), [])
+                episodes.append({name: value[row] for name, value in record.items()})
+                del episodes[:-self.max_episodes]
+
+    @property
+    def tasks(self) -> np.ndarray:
+        return np.array(sorted(self.episodes))
+
+    def _stack(self, frames: np.ndarray, t: int) -> np.ndarray:
+        index = np.clip(np.arange(t - self.k + 1, t + 1), 0, None)           # oldest first, as stack_frames
+        return np.transpose(frames[index], (0, 3, 1, 2)).reshape(3 * self.k, *frames.shape[1:3])
+
+    def sample(self, task_ids: np.ndarray, batch_size: int, context_size: int,
+               rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        """For each task: ``batch_size`` transitions (uniform over its episodes and steps) and
+        ``context_size`` more as context. Fields (T, B, ...): stacks, next_stacks (uint8),
+        states, actions, rewards; context (T, C, 17 + 6 + 1)."""
+        fields: dict[str, list] = {"stacks": [], "next_stacks": [], "states": [], "actions": [], "rewards": [],
+                                   "context": []}
+        for task in task_ids:
+            episodes = self.episodes[int(task)]
+            picks = [(episodes[i], int(t)) for i, t in zip(rng.integers(len(episodes), size=batch_size),
+                                                           rng.integers(len(episodes[0]["actions"]), size=batch_size))]
+            fields["stacks"].append([self._stack(e["frames"], t) for e, t in picks])
+            fields["next_stacks"].append([self._stack(e["frames"], t + 1) for e, t in picks])
+            fields["states"].append([e["states"][t] for e, t in picks])
+            fields["actions"].append([e["actions"][t] for e, t in picks])
+            fields["rewards"].append([e["rewards"][t] for e, t in picks])
+            context = [(episodes[i], int(t)) for i, t in zip(rng.integers(len(episodes), size=context_size),
+                                                             rng.integers(len(episodes[0]["actions"]), size=context_size))]
+            fields["context"].append([np.concatenate([e["observed"][t], e["actions"][t], [e["rewards"][t]]])
+                                      for e, t in context])
+        out = {name: torch.as_tensor(np.array(value)) for name, value in fields.items()}
+        for name in ("states", "actions", "rewards", "context"):
+            out[name] = out[name].float()
+        return out
+
+
+def perception_step(model: StateEstimator, optimizer: torch.optim.Optimizer, agent: PEARLAgent,
+                    batch: dict[str, torch.Tensor], weight: float, gamma: float, reward_scale: float,
+                    generator: torch.Generator | None = None) -> dict[str, float]:
+    """One gradient step of the estimator f_φ on L_φ = L_state(ŝ, s) + β L_Q(ŝ), ŝ = f_φ(o_t).
+
+    L_Q is the agent's critic loss with the estimates in place of the states,
+    Σ_k E[(Q_k(ŝ_t, a_t, z) - (s_r r_t + γ V̄(ŝ_{t+1}, z)))²], z ~ q(z | c) for the task; the
+    target and z carry no gradient, and only φ is updated (the agent is left as it is). The
+    gradient of L_Q says which errors in ŝ change the agent's values: the RL signal that
+    shapes perception. (The cheetah never terminates, so there is no done mask.)
+    """
+    T, B = batch["actions"].shape[:2]
+    estimates = model(batch["stacks"].flatten(0, 1)).view(T, B, -1)
+    with torch.no_grad():
+        next_estimates = model(batch["next_stacks"].flatten(0, 1)).view(T, B, -1)
+        z = sample_z(*infer_posterior(agent.encoder, batch["context"]), generator)
+        target_next_value = agent.target_value(with_task(next_estimates, z)).squeeze(-1)
+    q_in = with_task(torch.cat([estimates, batch["actions"]], dim=-1), z)
+    rl = q_loss(agent.q1(q_in).squeeze(-1), agent.q2(q_in).squeeze(-1), batch["rewards"],
+                torch.zeros_like(batch["rewards"]), target_next_value, gamma, reward_scale)
+    loss = perception_loss(estimates, batch["states"], model.state_std, rl, weight)
+    parameters = list(model.parameters())
+    for parameter, grad in zip(parameters, torch.autograd.grad(loss, parameters)):
+        parameter.grad = grad
+    optimizer.step()
+    loss, rl = float(loss.detach()), float(rl.detach())
+    return {"loss": loss, "rl": rl, "state": loss - weight * rl}
+
+
+def train_jointly(model: StateEstimator, velocities: np.ndarray, train_ids: np.ndarray, iterations: int, config,
+                  weight: float, perception_steps: int, perception_batch: int, k: int = 3, lr: float = 1e-4,
+                  max_episodes: int = 5, seed: int = 0, progress: bool = False,
+                  callback=None) -> tuple[PEARLAgent, object, dict[str, list[float]]]:
+    """Stage 3: PEARL on the estimates of ``model`` (as stage 2), while ``model`` keeps learning:
+    after every iteration of Algorithm 1, ``perception_steps`` steps of ``perception_step`` on
+    the episodes played so far, each on ``perception_batch`` transitions of each task of a
+    meta-batch. ``weight`` = β; β = 0 is the control that keeps training the estimator on the
+    agent's own data by its state loss alone.
+
+    The replay buffers of the agent hold the estimates made when the transitions were
+    played (they are not recomputed as φ changes: that would mean running the CNN over the
+    whole buffer, affordable on a GPU, not on two CPU cores). Returns (agent, PEARL history,
+    the estimator's losses per iteration).
+    """
+    from metarl_course.pearl import train_pearl
+
+    tasks = PixelCheetahTasks(velocities, k=k, perceive=model, horizon=config.horizon, seed=seed, record=True)
+    replay = FrameReplay(k, max_episodes)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    rng = np.random.default_rng(seed + 1)
+    generator = torch.Generator().manual_seed(seed + 1)
+    losses: dict[str, list[float]] = {"state": [], "rl": []}
+
+    def on_iteration(iteration: int, agent: PEARLAgent) -> None:
+        replay.add(tasks.take_recorded())
+        infos = []
+        for _ in range(perception_steps):
+            ids = rng.choice(replay.tasks, size=min(config.meta_batch, len(replay.tasks)), replace=False)
+            batch = replay.sample(ids, perception_batch, config.context_batch, rng)
+            infos.append(perception_step(model, optimizer, agent, batch, weight, config.gamma, config.reward_scale,
+                                         generator))
+        for name in losses:
+            losses[name].append(float(np.mean([i[name] for i in infos])) if infos else float("nan"))
+        if callback is not None:
+            callback(iteration, agent)
+
+    try:
+        agent, history = train_pearl(tasks, train_ids, iterations, config, seed=seed, progress=progress,
+                                     callback=on_iteration)
+    finally:
+        tasks.close()
+    return agent, history, losses

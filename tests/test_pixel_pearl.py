@@ -96,8 +96,72 @@ def test_perception_loss_adds_the_weighted_rl_term_and_its_gradient():
     states, std = torch.tensor([[0.0, 0.0]]), torch.tensor([1.0, 2.0])
     rl = (predicted ** 2).sum()                      # a stand-in RL loss that depends on the estimate
     loss = perception_loss(predicted, states, std, rl, weight=0.5)
-    assert float(loss) == pytest.approx((1 + 1) / 2 + 0.5 * 5)
+    assert float(loss.detach()) == pytest.approx((1 + 1) / 2 + 0.5 * 5)
     loss.backward()
     # d/dŝ of mean(((ŝ - s)/σ)²) = 2(ŝ - s)/(σ² n) with n = 2, plus 0.5 · 2ŝ
     np.testing.assert_allclose(predicted.grad.numpy(), [[2 * 1 / 2 + 1.0, 2 * 2 / (4 * 2) + 2.0]])
-    assert float(perception_loss(predicted, states, std, rl, 0.0)) == pytest.approx(float(state_estimation_loss(predicted, states, std)))
+    assert float(perception_loss(predicted, states, std, rl, 0.0).detach()) == pytest.approx(
+        float(state_estimation_loss(predicted, states, std).detach()))
+
+
+def test_frame_replay_stacks_are_the_dataset_stacks():
+    from metarl_course.pixel_pearl import FrameReplay
+
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, size=(1, 5, 64, 64, 3), dtype=np.uint8)   # one task, T = 4 steps
+    record = {"frames": frames, "states": rng.normal(size=(1, 5, 17)), "observed": rng.normal(size=(1, 5, 17)),
+              "actions": rng.normal(size=(1, 4, 6)), "rewards": rng.normal(size=(1, 4))}
+    replay = FrameReplay(k=3, max_episodes=2)
+    replay.add([(np.array([7]), record)] * 3)
+    assert list(replay.tasks) == [7] and len(replay.episodes[7]) == 2
+    offline = stack_frames(frames[0], 3)
+    for t in range(5):
+        np.testing.assert_array_equal(replay._stack(frames[0], t), offline[t])
+    batch = replay.sample(np.array([7]), batch_size=6, context_size=4, rng=rng)
+    assert batch["stacks"].shape == (1, 6, 9, 64, 64) and batch["context"].shape == (1, 4, 24)
+    assert batch["stacks"].dtype == torch.uint8 and batch["rewards"].shape == (1, 6)
+
+
+def test_perception_step_follows_the_critic_only_when_weighted():
+    from metarl_course.pixel_pearl import perception_step
+    from metarl_course.state_estimator import StateEstimator
+
+    def step(weight):
+        torch.manual_seed(0)
+        model = StateEstimator(k=1, width=4, hidden=8)
+        agent = small_agent()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        gen = torch.Generator().manual_seed(0)
+        batch = {"stacks": torch.randint(0, 256, (2, 3, 3, 64, 64), generator=gen, dtype=torch.uint8),
+                 "next_stacks": torch.randint(0, 256, (2, 3, 3, 64, 64), generator=gen, dtype=torch.uint8),
+                 "states": torch.randn(2, 3, 17, generator=gen), "actions": torch.rand(2, 3, 6, generator=gen),
+                 "rewards": torch.randn(2, 3, generator=gen), "context": torch.randn(2, 4, 24, generator=gen)}
+        before = [p.detach().clone() for p in agent.parameters()]
+        info = perception_step(model, optimizer, agent, batch, weight, 0.99, 5.0, torch.Generator().manual_seed(1))
+        assert all(torch.equal(a, b) for a, b in zip(before, agent.parameters())), "the agent must not change"
+        return info, [p.detach().clone() for p in model.parameters()]
+
+    plain, plain_params = step(0.0)
+    weighted, weighted_params = step(0.5)
+    assert plain["loss"] == pytest.approx(plain["state"]) and plain["rl"] > 0
+    assert weighted["loss"] == pytest.approx(weighted["state"] + 0.5 * weighted["rl"], rel=1e-5)
+    assert weighted["state"] == pytest.approx(plain["state"])     # same batch, same model before the step
+    assert any(not torch.allclose(a, b) for a, b in zip(plain_params, weighted_params))
+
+
+def test_train_jointly_runs_and_trains_the_estimator():
+    from metarl_course.pearl import PEARLConfig
+    from metarl_course.pixel_pearl import train_jointly
+    from metarl_course.state_estimator import StateEstimator
+
+    torch.manual_seed(0)
+    model = StateEstimator(k=2, width=4, hidden=8)
+    start = [p.detach().clone() for p in model.parameters()]
+    config = PEARLConfig(latent_dim=2, net_hidden=(8,), encoder_hidden=(8,), rl_batch=4, context_batch=4,
+                         meta_batch=2, tasks_per_iteration=1, initial_trajectories=1, prior_trajectories=1,
+                         posterior_trajectories=0, gradient_steps=2, horizon=5, gamma=0.99, reward_scale=5.0)
+    agent, history, losses = train_jointly(model, np.array([0.5, 1.0, 2.0]), np.array([0, 1]), iterations=2,
+                                           config=config, weight=0.1, perception_steps=2, perception_batch=3, k=2)
+    assert len(losses["state"]) == 2 and all(np.isfinite(losses["rl"]))
+    assert any(not torch.allclose(a, b) for a, b in zip(start, model.parameters()))
+    assert agent.encoder.latent_dim == 2 and len(history.critic) == 2
