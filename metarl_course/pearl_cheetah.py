@@ -75,9 +75,18 @@ class CheetahVelTasks:
             self._pool.append(env)
         return self._pool[:n]
 
-    def env(self, task_ids: np.ndarray) -> CheetahVelBatch:
+    def _reseeded(self, n: int, seed: int | None) -> list[HalfCheetahVelEnv]:
+        """The first n simulators; with ``seed``, simulator j's reset noise restarts from ``seed + j``
+        (an evaluation then does not depend on what the simulators ran before)."""
+        simulators = self._simulators(n)
+        if seed is not None:
+            for j, env in enumerate(simulators):
+                env.reset(seed=seed + j)
+        return simulators
+
+    def env(self, task_ids: np.ndarray, seed: int | None = None) -> CheetahVelBatch:
         task_ids = np.asarray(task_ids)
-        return CheetahVelBatch(self._simulators(len(task_ids)), self.goals[task_ids, 0], self.horizon)
+        return CheetahVelBatch(self._reseeded(len(task_ids), seed), self.goals[task_ids, 0], self.horizon)
 
     def close(self) -> None:
         for env in self._pool:

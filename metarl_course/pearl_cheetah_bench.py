@@ -34,9 +34,9 @@ X_VELOCITY = 8  # index of the root's forward velocity in gymnasium v5 HalfCheet
 
 
 def cheetah_config(budget) -> PEARLConfig:
-    """The preset's PEARL settings, with the HalfCheetah-velocity constants (γ = 0.99, H = 200,
-    the official 600 extra posterior steps in ``extra_posterior_trajectories``)."""
-    return config_from_budget(budget, gamma=0.99, horizon=200,
+    """The preset's PEARL settings, with the HalfCheetah-velocity constants (γ = 0.99; H = 200
+    except at ``ci``; the official 600 extra posterior steps in ``extra_posterior_trajectories``)."""
+    return config_from_budget(budget, gamma=0.99, horizon=budget.horizon,
                               extra_posterior_trajectories=budget.extra_posterior_trajectories)
 
 
@@ -54,7 +54,7 @@ def evaluate(agent: PEARLAgent, tasks: CheetahVelTasks, test_ids: np.ndarray, n_
              n_exploration: int, seed: int) -> dict[str, np.ndarray]:
     """The meta-test protocol on the held-out tasks: the return of every trajectory (K, M) and the
     mean forward velocity of every trajectory (K, M)."""
-    env = tasks.env(test_ids)
+    env = tasks.env(test_ids, seed)
     returns, context = meta_test(agent, env, n_trajectories, n_exploration,
                                  generator=torch.Generator().manual_seed(seed))
     velocity = context["next_observations"][..., X_VELOCITY].reshape(len(test_ids), n_trajectories, -1).mean(-1)
@@ -63,7 +63,7 @@ def evaluate(agent: PEARLAgent, tasks: CheetahVelTasks, test_ids: np.ndarray, n_
 
 def random_policy_return(tasks: CheetahVelTasks, test_ids: np.ndarray, seed: int) -> np.ndarray:
     """The return of one episode of uniform random actions on each held-out task."""
-    env = tasks.env(test_ids)
+    env = tasks.env(test_ids, seed)
     gen = torch.Generator().manual_seed(seed)
     env.reset()
     total = torch.zeros(len(test_ids))
@@ -86,7 +86,7 @@ def _mean_row(method: str, values: np.ndarray, **extra) -> dict:
 def pearl_cheetah_vel(preset: str, seeds: list[int]):
     budget = get_budget("bench_pearl_cheetah_vel", preset)
     config = cheetah_config(budget)
-    tasks, train_ids, test_ids = cheetah_vel_tasks(budget.n_train, budget.n_test)
+    tasks, train_ids, test_ids = cheetah_vel_tasks(budget.n_train, budget.n_test, budget.horizon)
     K, n_exp = budget.n_trajectories, config.exploration_trajectories
     rows, curves, finals = [], [], []
     for seed in seeds:
@@ -125,13 +125,13 @@ def pearl_cheetah_vel(preset: str, seeds: list[int]):
         curves.append(curve)
     rows.append(_mean_row("random policy return", random_policy_return(tasks, test_ids, 0)))
     targets = tasks.goals[test_ids, 0]
-    rows.append(_mean_row("best single velocity (1.5 m/s), no adaptation: -200 |v* - 1.5|",
-                          -200 * np.abs(targets - 1.5), unit="return without the control cost"))
+    rows.append(_mean_row("best single velocity (1.5 m/s), no adaptation: -H |v* - 1.5|",
+                          -budget.horizon * np.abs(targets - 1.5), unit="return without the control cost"))
     tasks.close()
-    return rows, _figure(curves, finals, targets, n_exp)
+    return rows, _figure(curves, finals, targets, n_exp, rows[-1]["mean"])
 
 
-def _figure(curves: list, finals: list, targets: np.ndarray, n_exp: int):
+def _figure(curves: list, finals: list, targets: np.ndarray, n_exp: int, one_velocity: float):
     import matplotlib.pyplot as plt
 
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4))
@@ -140,8 +140,8 @@ def _figure(curves: list, finals: list, targets: np.ndarray, n_exp: int):
             steps, after, first = zip(*curve)
             ax.plot(steps, after, "C0-o", label="after adaptation (last trajectory)" if i == 0 else None)
             ax.plot(steps, first, "C7--", label="first trajectory (z ~ prior)" if i == 0 else None)
-    ax.axhline(-150, color="k", linestyle=":", label="one velocity for every task (1.5 m/s)")
-    ax.set(xlabel="environment steps", ylabel="held-out return (H = 200)", title="PEARL meta-training, HalfCheetah velocity")
+    ax.axhline(one_velocity, color="k", linestyle=":", label="one velocity for every task (1.5 m/s)")
+    ax.set(xlabel="environment steps", ylabel="held-out return", title="PEARL meta-training, HalfCheetah velocity")
     ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
     ax.legend(fontsize=8)
     adapted, prior_only = finals[0]

@@ -118,10 +118,10 @@ class PixelCheetahTasks(CheetahVelTasks):
         self._last: tuple[np.ndarray, PixelCheetahBatch] | None = None
         self._recorded: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
 
-    def env(self, task_ids: np.ndarray) -> PixelCheetahBatch:
+    def env(self, task_ids: np.ndarray, seed: int | None = None) -> PixelCheetahBatch:
         task_ids = np.asarray(task_ids)
         self._keep_last()
-        envs = self._simulators(len(task_ids))
+        envs = self._reseeded(len(task_ids), seed)
         if self.camera is None:
             self.camera = Camera(envs[0].model, self.size)
         batch = PixelCheetahBatch(envs, self.goals[task_ids, 0], self.horizon, self.camera, self.k, self.perceive,
@@ -168,7 +168,7 @@ def record_agent_frames(agent: PEARLAgent, tasks: PixelCheetahTasks, task_ids: n
     of M·K episodes of T+1 frames each (the reset frame first)."""
     if tasks.perceive is not None:
         raise ValueError("record_agent_frames needs tasks whose perceive is None (the agent acts on true states)")
-    env = tasks.env(task_ids)
+    env = tasks.env(task_ids, seed)
     env.keep_frames = True
     meta_test(agent, env, n_trajectories, n_exploration, generator=torch.Generator().manual_seed(seed))
     episodes = env.episodes()
@@ -184,7 +184,7 @@ def evaluate_on_estimates(agent: PEARLAgent, tasks: PixelCheetahTasks, task_ids:
     """Stage 1 (or any agent on estimated states): PEARL's meta-test protocol with the agent
     observing ``tasks.perceive``'s estimates. Returns the return of every trajectory (K, M)
     and, per step of every trajectory, the estimation error ŝ_t - s_t (K, M, T+1, 17)."""
-    env = tasks.env(task_ids)
+    env = tasks.env(task_ids, seed)
     returns, _ = meta_test(agent, env, n_trajectories, n_exploration, generator=torch.Generator().manual_seed(seed))
     error = np.stack([e["observed"] - e["states"] for e in env.episodes()])
     return {"returns": returns.cpu().numpy(), "error": error}

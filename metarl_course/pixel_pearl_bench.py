@@ -1,17 +1,28 @@
 """Benchmark ``pixel-pearl``: PEARL from 64x64 frames on HalfCheetah velocity, the study's stages.
 
-Built so far: stage 4 (PEARL on true states, the upper bound) and stage 1 (the same agent
-run on a CNN's state estimates). The state-based agent is the ``pearl-cheetah-vel`` bench's
-checkpoint at the same preset (trained here with that bench's budget when it is missing).
-The CNN (``state_estimator.StateEstimator``, k stacked frames) is trained on frames rendered
-along that agent's own meta-test trajectories on training tasks, so stage 1 measures what
-acting on estimates does, not a mismatch of behaviour policies. Its error is reported per
-state dimension twice: on held-out recorded episodes (the distribution it was trained on)
-and along stage 1's own trajectories (where the agent, acting on estimates, goes).
+All stages share one PEARL budget (the ``pearl-cheetah-vel`` settings of the preset, with the
+study's own number of iterations and data per iteration from ``bench_pixel_pearl``), so
+they are compared at the same number of environment steps:
+
+- stage 4, the upper bound: PEARL trained and run on true states;
+- stage 1: the stage-4 agent run on the estimates of a CNN (``state_estimator``) trained,
+  supervised, on frames rendered along that agent's own meta-test trajectories on training
+  tasks (so stage 1 measures acting on estimates, not a mismatch of behaviour policies);
+- stage 2: PEARL trained from scratch and run on that CNN's estimates (CNN fixed);
+- stage 3: as stage 2, but the CNN, starting from the same weights, keeps learning during
+  meta-training from L_state + β L_Q (``pixel_pearl.train_jointly``); and its control,
+  the same with β = 0 (the CNN keeps learning from the agent's data, without the RL signal).
+
+Stage 5 (networks that read the frames end to end) is not built: it needs the frames of
+every replayed transition to go through the CNN at every gradient step, a GPU's job.
+
+Every trained agent and CNN is saved under ``build/bench/pixel-pearl/<preset>/`` and reused
+by a rerun, so an interrupted run resumes at the stage it had reached.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from pathlib import Path
 
@@ -19,28 +30,50 @@ import numpy as np
 import torch
 
 from metarl_course.bench import register
-from metarl_course.device import get_device
-from metarl_course.pearl import train_pearl
+from metarl_course.pearl import PEARLConfig, environment_steps, train_pearl
 from metarl_course.pearl_bench import save_agent
 from metarl_course.pearl_cheetah import cheetah_vel_tasks
 from metarl_course.pearl_cheetah_bench import CHECKPOINTS, cheetah_config, evaluate, load_agent
-from metarl_course.pixel_pearl import PixelCheetahTasks, evaluate_on_estimates, record_agent_frames
+from metarl_course.pixel_pearl import (PixelCheetahTasks, evaluate_on_estimates, record_agent_frames, return_drop,
+                                       train_jointly, train_on_estimates)
 from metarl_course.presets import get_budget
-from metarl_course.state_estimator import STATE_NAMES, fit_state_estimator, per_dimension_error
+from metarl_course.state_estimator import STATE_NAMES, StateEstimator, fit_state_estimator, per_dimension_error
+
+STAGES = {"4": "stage 4: PEARL on true states",
+          "1": "stage 1: trained on true states, run on CNN estimates",
+          "2": "stage 2: trained and run on CNN estimates",
+          "3": "stage 3: CNN trained with L_state + β L_Q",
+          "3c": "stage 3 control: CNN keeps training, β = 0"}
+STUDY_KEYS = ("iterations", "tasks_per_iteration", "prior_trajectories", "extra_posterior_trajectories",
+              "initial_trajectories")
 
 
-def state_agent(preset: str, seed: int):
-    """The ``pearl-cheetah-vel`` agent of this preset and seed: loaded, or trained and saved."""
-    path = CHECKPOINTS / "pearl-cheetah-vel" / preset / f"PEARL_seed{seed}.pt"
+def study_config(preset: str) -> tuple[PEARLConfig, int]:
+    """The PEARL settings every stage uses, and the number of iterations."""
+    study = get_budget("bench_pixel_pearl", preset)
+    config = cheetah_config(get_budget("bench_pearl_cheetah_vel", preset))
+    for key in STUDY_KEYS[1:]:
+        setattr(config, key, getattr(study, key))
+    return config, study.iterations
+
+
+def _cached(path: Path, train, load):
+    """``load(path)`` if it exists, else ``train()`` (which saves to ``path``); returns (result, how)."""
     if path.exists():
-        return load_agent(path)[0], "loaded " + str(path)
-    budget = get_budget("bench_pearl_cheetah_vel", preset)
-    config = cheetah_config(budget)
-    tasks, train_ids, _ = cheetah_vel_tasks(budget.n_train, budget.n_test)
-    agent, _ = train_pearl(tasks, train_ids, budget.iterations, config, seed=seed, progress=True)
-    save_agent(agent, config, path)
-    tasks.close()
-    return agent, "trained with the pearl-cheetah-vel budget"
+        return load(path), "loaded"
+    return train(), "trained"
+
+
+def save_estimator(model: StateEstimator, k: int, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": model.state_dict(), "k": k}, path)
+
+
+def load_estimator(path: Path) -> StateEstimator:
+    saved = torch.load(path, map_location="cpu", weights_only=False)
+    model = StateEstimator(saved["k"])
+    model.load_state_dict(saved["state_dict"])
+    return model.eval()
 
 
 def _row(method: str, values: np.ndarray, **extra) -> dict:
@@ -50,94 +83,146 @@ def _row(method: str, values: np.ndarray, **extra) -> dict:
             "n": int(len(values)), **extra}
 
 
-@register("pixel-pearl", "PEARL from 64x64 HalfCheetah-velocity frames through a CNN state estimator: the "
-          "state-based upper bound (stage 4) and the same agent run on estimated states (stage 1), with the "
-          "CNN's error per dimension on its training distribution and along the agent's own trajectories",
+@register("pixel-pearl", "PEARL from 64x64 HalfCheetah-velocity frames through a CNN state estimator: stages 4 "
+          "(true states), 1 (state-trained agent on CNN estimates), 2 (trained on estimates), 3 (CNN trained with "
+          "the RL loss too) and its β = 0 control, at one environment-step budget; the CNN's error per dimension",
           default_seeds=(0,))
 def pixel_pearl(preset: str, seeds: list[int]):
-    budget = get_budget("bench_pixel_pearl", preset)
+    study = get_budget("bench_pixel_pearl", preset)
+    config, iterations = study_config(preset)
     cheetah = get_budget("bench_pearl_cheetah_vel", preset)
-    device = get_device()
-    tasks, train_ids, test_ids = cheetah_vel_tasks(cheetah.n_train, cheetah.n_test)
-    K, n_exp = cheetah.n_trajectories, cheetah.exploration_trajectories
-    rows, errors = [], []
+    tasks, train_ids, test_ids = cheetah_vel_tasks(cheetah.n_train, cheetah.n_test, cheetah.horizon)
+    velocities = tasks.goals[:, 0]
+    K, n_exp, k = cheetah.n_trajectories, cheetah.exploration_trajectories, study.k
+    rows, pictures = [], []
     for seed in seeds:
-        agent, origin = state_agent(preset, seed)
-        rng = np.random.default_rng(seed)
-        record_ids = rng.choice(train_ids, size=min(budget.n_record_tasks, len(train_ids)), replace=False)
-        recorder = PixelCheetahTasks(tasks.goals[:, 0], k=budget.k, seed=seed)
-        start = time.perf_counter()
-        dataset = record_agent_frames(agent, recorder, record_ids, K, n_exp, seed)
-        render_seconds = time.perf_counter() - start
-        recorder.close()
-        frames, states = dataset.stacked(budget.k)
-        start = time.perf_counter()
-        model, history, test = fit_state_estimator(frames, states, budget.k, epochs=budget.epochs, seed=seed,
-                                                   device=device, progress=True)
-        fit_seconds = time.perf_counter() - start
-        model = model.cpu().eval()
-        on_data = per_dimension_error(model, frames[test], states[test])
-        del frames
+        folder = CHECKPOINTS / "pixel-pearl" / preset
+        seconds: dict[str, float] = {}
+        returns: dict[str, np.ndarray] = {}
 
-        truth = evaluate(agent, tasks, test_ids, K, n_exp, 1000 + seed)
-        perceiving = PixelCheetahTasks(tasks.goals[:, 0], k=budget.k, perceive=model, seed=seed)
-        start = time.perf_counter()
-        stage1 = evaluate_on_estimates(agent, perceiving, test_ids, K, n_exp, 1000 + seed)
-        eval_seconds = time.perf_counter() - start
-        perceiving.close()
-        std = model.state_std.numpy()
-        along = np.sqrt((stage1["error"] ** 2).mean(axis=(0, 1, 2))) / std      # (17,) relative RMSE
-        errors.append((on_data, along, stage1["error"], std))
-        for k in range(K):
-            phase = "exploration (z ~ prior)" if k < n_exp else "posterior"
-            rows.append(_row("stage 4: PEARL on true states", truth["returns"][k], seed=seed, trajectory=k + 1,
-                             phase=phase, agent=origin))
-            rows.append(_row("stage 1: trained on true states, run on CNN estimates", stage1["returns"][k],
-                             seed=seed, trajectory=k + 1, phase=phase))
+        def timed(name, fn):
+            start = time.perf_counter()
+            out = fn()
+            seconds[name] = time.perf_counter() - start
+            return out
+
+        def train_state_agent():
+            agent, _ = train_pearl(tasks, train_ids, iterations, config, seed=seed, progress=True)
+            save_agent(agent, config, folder / f"stage4_seed{seed}.pt")
+            return agent
+
+        agent4, how4 = timed("stage 4", lambda: _cached(folder / f"stage4_seed{seed}.pt", train_state_agent,
+                                                        lambda p: load_agent(p)[0]))
+        returns["4"] = evaluate(agent4, tasks, test_ids, K, n_exp, 1000 + seed)["returns"]
+
+        record_ids = np.random.default_rng(seed).choice(train_ids, size=min(study.n_record_tasks, len(train_ids)),
+                                                        replace=False)
+        recorder = PixelCheetahTasks(velocities, k=k, horizon=config.horizon, seed=seed)
+        dataset = timed("recording", lambda: record_agent_frames(agent4, recorder, record_ids, K, n_exp, seed))
+        recorder.close()
+        frames, states = dataset.stacked(k)
+        del dataset
+
+        def fit():
+            model, _, _ = fit_state_estimator(frames, states, k, epochs=study.epochs, seed=seed, progress=True)
+            save_estimator(model, k, folder / f"cnn_seed{seed}.pt")
+            return model
+
+        cnn, _ = timed("CNN", lambda: _cached(folder / f"cnn_seed{seed}.pt", fit, load_estimator))
+        cnn = cnn.eval()
+        test = np.arange(len(frames) - int(0.2 * len(frames)), len(frames))   # fit_state_estimator's held-out block
+        on_data = per_dimension_error(cnn, frames[test], states[test])
+        n_frames = len(frames)
+        del frames, states
+
+        def on_estimates(agent, model):
+            perceiving = PixelCheetahTasks(velocities, k=k, perceive=model, horizon=config.horizon, seed=seed)
+            try:
+                return evaluate_on_estimates(agent, perceiving, test_ids, K, n_exp, 1000 + seed)
+            finally:
+                perceiving.close()
+
+        stage1 = timed("stage 1", lambda: on_estimates(agent4, cnn))
+        returns["1"] = stage1["returns"]
+
+        def train2():
+            agent, _ = train_on_estimates(cnn, velocities, train_ids, iterations, config, k=k, seed=seed,
+                                          progress=True)
+            save_agent(agent, config, folder / f"stage2_seed{seed}.pt")
+            return agent
+
+        agent2, _ = timed("stage 2", lambda: _cached(folder / f"stage2_seed{seed}.pt", train2,
+                                                     lambda p: load_agent(p)[0]))
+        returns["2"] = on_estimates(agent2, cnn)["returns"]
+
+        perception_losses = {}
+        for stage, weight in (("3", study.weight), ("3c", 0.0)):
+            def train3(stage=stage, weight=weight):
+                model = copy.deepcopy(cnn)
+                agent, _, losses = train_jointly(model, velocities, train_ids, iterations, config, weight,
+                                                 study.perception_steps, study.perception_batch, k=k,
+                                                 lr=study.cnn_lr, seed=seed, progress=True)
+                perception_losses[stage] = losses
+                save_agent(agent, config, folder / f"stage{stage}_seed{seed}.pt")
+                save_estimator(model, k, folder / f"cnn{stage}_seed{seed}.pt")
+                return agent, model
+
+            (agent3, cnn3), _ = timed(f"stage {stage}", lambda: _cached(
+                folder / f"stage{stage}_seed{seed}.pt", train3,
+                lambda p, stage=stage: (load_agent(p)[0], load_estimator(folder / f"cnn{stage}_seed{seed}.pt"))))
+            returns[stage] = on_estimates(agent3, cnn3.eval())["returns"]
+
+        floor = float(np.mean(-config.horizon * velocities[test_ids]))    # standing still: -H v*
+        for stage, method in STAGES.items():
+            for t in range(K):
+                rows.append(_row(method, returns[stage][t], seed=seed, trajectory=t + 1,
+                                 phase="exploration (z ~ prior)" if t < n_exp else "posterior"))
+            drop = return_drop(returns["4"][-1], returns[stage][-1], floor)
+            rows.append({"method": method, "seed": seed, "summary": "share of stage 4's gain over standing still lost",
+                         "mean": drop["share"], "stderr": 0.0, "n": len(test_ids), "drop": drop["drop"],
+                         "floor": floor})
+        std = cnn.state_std.numpy()
+        along = np.sqrt((stage1["error"] ** 2).mean(axis=(0, 1, 2))) / std
         for d, name in enumerate(STATE_NAMES):
-            rows.append({"method": "CNN relative RMSE", "dimension": name, "seed": seed, "k": budget.k,
+            rows.append({"method": "CNN relative RMSE", "dimension": name, "seed": seed, "k": k,
                          "on_recorded_data": on_data[name]["relative"], "along_stage_1": float(along[d]),
                          "mean": on_data[name]["relative"], "stderr": 0.0, "n": len(test),
-                         "unit": "RMSE / std of the dimension (held-out recorded episodes; 'along_stage_1': "
-                                 "the states visited while acting on the estimates)"})
-        rows.append({"method": "timing", "seed": seed, "mean": render_seconds, "stderr": 0.0, "n": len(states),
-                     "unit": "seconds rendering the recorded frames", "frames_per_second": len(states) / render_seconds,
-                     "fit_seconds": fit_seconds, "fit_epochs": budget.epochs, "stage1_seconds": eval_seconds,
-                     "test_loss": history.test_loss[-1], "device": str(device)})
-    rows.append(_row("one velocity for every task (1.5 m/s): -200 |v* - 1.5|",
-                     -200 * np.abs(tasks.goals[test_ids, 0] - 1.5)))
+                         "unit": "RMSE / std (held-out recorded episodes; along_stage_1: states visited while "
+                                 "acting on the estimates)"})
+        rows.append({"method": "timing", "seed": seed, "mean": sum(seconds.values()), "stderr": 0.0, "n": 1,
+                     "unit": "seconds (stages loaded from checkpoints count ~0)", "seconds": seconds,
+                     "stage4": how4, "recorded_frames": n_frames,
+                     "frames_per_second_recording": n_frames / seconds["recording"],
+                     "env_steps_per_stage": environment_steps(config, len(train_ids), iterations),
+                     "threads": torch.get_num_threads(), "perception_losses": perception_losses})
+        pictures.append((returns, on_data, along, stage1["error"]))
     tasks.close()
-    return rows, _figure(rows, errors)
+    return rows, _figure(pictures[0], K)
 
 
-def _figure(rows: list[dict], errors: list):
+def _figure(picture, K: int):
     import matplotlib.pyplot as plt
 
-    fig, (ax, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4))
-    methods = ["stage 4: PEARL on true states", "stage 1: trained on true states, run on CNN estimates"]
-    last = max(r["trajectory"] for r in rows if r.get("trajectory"))
-    for i, method in enumerate(methods):
-        r = [r for r in rows if r["method"] == method and r["trajectory"] == last]
-        ax.bar(i, np.mean([x["mean"] for x in r]), yerr=np.mean([x["stderr"] for x in r]), color=f"C{i}",
+    returns, on_data, along, error = picture
+    fig, (ax, ax2, ax3) = plt.subplots(1, 3, figsize=(16, 4.2))
+    labels = ["4: true states", "1: trained on states", "2: trained on ŝ", "3: + β L_Q", "3, β = 0"]
+    for i, stage in enumerate(STAGES):
+        last = returns[stage][-1]
+        ax.bar(i, last.mean(), yerr=last.std(ddof=1) / np.sqrt(len(last)) if len(last) > 1 else 0, color=f"C{i}",
                capsize=4)
-    ax.axhline(next(r["mean"] for r in rows if r["method"].startswith("one velocity")), color="k", linestyle=":",
-               label="one velocity for every task")
-    ax.set_xticks(range(len(methods)), ["4: true states", "1: CNN estimates"])
-    ax.set(ylabel="held-out return after adaptation", title="What perception costs the state-trained agent")
-    ax.legend(fontsize=8)
-    on_data, along, error, std = errors[0]
+    ax.set_xticks(range(len(STAGES)), labels, rotation=20, fontsize=8)
+    ax.set(ylabel="held-out return after adaptation", title="The five-way comparison (stage 5 not built)")
     x = np.arange(len(STATE_NAMES))
     ax2.bar(x - 0.2, [on_data[n]["relative"] for n in STATE_NAMES], width=0.4, label="recorded episodes")
-    ax2.bar(x + 0.2, along, width=0.4, label="while acting on estimates")
+    ax2.bar(x + 0.2, along, width=0.4, label="stage 1: acting on estimates")
     ax2.axhline(1.0, color="gray", linestyle=":")
     ax2.set_xticks(x, STATE_NAMES, rotation=60, ha="right", fontsize=7)
     ax2.set(ylabel="RMSE / std", title="CNN error per state dimension")
     ax2.legend(fontsize=8)
     vx = STATE_NAMES.index("vx")
-    per_step = np.abs(error[..., vx]).mean(axis=1)                  # (K, T+1)
-    for k, curve in enumerate(per_step):
-        ax3.plot(curve, label=f"trajectory {k + 1}")
-    ax3.set(xlabel="step", ylabel="|v̂x - vx| (m/s), mean over tasks", title="Velocity estimation error over time")
+    for t, curve in enumerate(np.abs(error[..., vx]).mean(axis=1)):
+        ax3.plot(curve, label=f"trajectory {t + 1}")
+    ax3.set(xlabel="step", ylabel="|v̂x - vx| (m/s), mean over tasks", title="Stage 1: velocity error over time")
     ax3.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -60,7 +60,7 @@ def test_estimation_error_is_measured_along_the_trajectories():
 
     tasks = PixelCheetahTasks(np.array([0.7, 2.2]), perceive=truth_plus_one, horizon=4)
     batch = tasks.env(np.arange(2))
-    tasks.env = lambda ids: batch          # the same batch for evaluate_on_estimates
+    tasks.env = lambda ids, seed=None: batch     # the same batch for evaluate_on_estimates
     result = evaluate_on_estimates(small_agent(), tasks, np.arange(2), n_trajectories=3, n_exploration=2)
     assert result["returns"].shape == (3, 2) and result["error"].shape == (3, 2, 5, 17)
     np.testing.assert_allclose(result["error"], 1.0, atol=1e-5)
@@ -72,14 +72,26 @@ def test_pixel_pearl_bench_at_ci(tmp_path, monkeypatch):
     for module in (pearl_cheetah_bench, pixel_pearl_bench):
         monkeypatch.setattr(module, "CHECKPOINTS", tmp_path / "checkpoints")
     rows = bench.run_benchmark("pixel-pearl", "ci", tmp_path / "p.json", seeds=[0])["rows"]
-    for method in ("stage 4: PEARL on true states", "stage 1: trained on true states, run on CNN estimates"):
-        assert sorted(r["trajectory"] for r in rows if r["method"] == method) == [1, 2, 3]
+    for method in pixel_pearl_bench.STAGES.values():
+        assert sorted(r["trajectory"] for r in rows if r["method"] == method and "trajectory" in r) == [1, 2, 3]
+        summary = next(r for r in rows if r["method"] == method and "summary" in r)
+        assert np.isfinite(summary["mean"])
+    stage4 = next(r for r in rows if r["method"] == pixel_pearl_bench.STAGES["4"] and "summary" in r)
+    assert stage4["mean"] == 0.0 and stage4["drop"] == 0.0
     errors = [r for r in rows if r["method"] == "CNN relative RMSE"]
     assert len(errors) == 17 and all(r["on_recorded_data"] > 0 and r["along_stage_1"] > 0 for r in errors)
     timing = next(r for r in rows if r["method"] == "timing")
-    assert timing["n"] == 2 * 3 * 201 and timing["frames_per_second"] > 1
+    assert timing["recorded_frames"] == 2 * 3 * 21 and timing["frames_per_second_recording"] > 1
+    assert set(timing["perception_losses"]) == {"3", "3c"}
     assert (tmp_path / "p.png").exists()
-    assert (tmp_path / "checkpoints" / "pearl-cheetah-vel" / "ci" / "PEARL_seed0.pt").exists()
+    saved = sorted(p.name for p in (tmp_path / "checkpoints" / "pixel-pearl" / "ci").iterdir())
+    assert saved == ["cnn3_seed0.pt", "cnn3c_seed0.pt", "cnn_seed0.pt", "stage2_seed0.pt", "stage3_seed0.pt",
+                     "stage3c_seed0.pt", "stage4_seed0.pt"]
+    # a rerun loads every stage instead of training it again, and measures the same returns
+    again = bench.run_benchmark("pixel-pearl", "ci", tmp_path / "p2.json", seeds=[0])["rows"]
+    first = [r["mean"] for r in rows if "trajectory" in r]
+    assert [r["mean"] for r in again if "trajectory" in r] == pytest.approx(first)
+    assert next(r for r in again if r["method"] == "timing")["perception_losses"] == {}
 
 
 def test_return_drop_by_hand():
