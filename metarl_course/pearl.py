@@ -142,6 +142,19 @@ def policy_and_value_losses(agent: PEARLAgent, obs: torch.Tensor, z: torch.Tenso
     return policy_loss(min_q_new, log_prob), value_loss(agent.value(s_z).squeeze(-1), min_q_new, log_prob)
 
 
+def policy_regulariser(agent: PEARLAgent, obs: torch.Tensor, z: torch.Tensor, weight: float = 1e-3) -> torch.Tensor:
+    """The official code's penalty on the policy's Gaussian before the tanh, for observations (T, B, obs_dim):
+
+        weight · (E[μ(s, z)²] + E[log σ(s, z)²])
+
+    (``policy_mean_reg_weight`` = ``policy_std_reg_weight`` = 1e-3 in the PEARL code; log σ before its clamp
+    to [-20, 2]). It keeps the pre-tanh mean from drifting far into the flat tails of the tanh, where the
+    action no longer moves with it. z is detached, as in the rest of the actor's loss.
+    """
+    mean, log_std = agent.policy.net(with_task(obs, z.detach())).chunk(2, dim=-1)
+    return weight * ((mean**2).mean() + (log_std**2).mean())
+
+
 @dataclass
 class PEARLPieces:
     """The functions a student writes in the notebook; the defaults are the reference ones.
@@ -159,7 +172,7 @@ class PEARLPieces:
 def pearl_update(agent: PEARLAgent, optimizers: dict[str, torch.optim.Optimizer], rl_batch: dict[str, torch.Tensor],
                  context: torch.Tensor, kl_weight: float = 0.1, gamma: float = 0.99, reward_scale: float = 5.0,
                  tau: float = 0.005, generator: torch.Generator | None = None,
-                 pieces: PEARLPieces | None = None) -> dict[str, float]:
+                 pieces: PEARLPieces | None = None, policy_reg_weight: float = 1e-3) -> dict[str, float]:
     """One PEARL gradient step on a meta-batch of T tasks (rl_batch fields (T, B, ...), context (T, C, ...)).
 
     In the order of the official code:
@@ -168,7 +181,8 @@ def pearl_update(agent: PEARLAgent, optimizers: dict[str, torch.optim.Optimizer]
        (a sum over the T tasks, as in the official code: λ's effect grows with the meta-batch);
     2. the value network towards min_k Q_k(s, ã) - log π(ã | s), with the updated critics
        and z detached; then the target value network moves by τ;
-    3. the policy, with z detached (the policy must not shape the task belief).
+    3. the policy, with z detached (the policy must not shape the task belief), plus the official
+       ``policy_reg_weight`` · (E[μ²] + E[log σ²]) on its pre-tanh Gaussian (``policy_regulariser``).
     """
     pieces = pieces or PEARLPieces()
     mean, variance = infer_posterior(agent.encoder, context, pieces.posterior)
@@ -186,6 +200,8 @@ def pearl_update(agent: PEARLAgent, optimizers: dict[str, torch.optim.Optimizer]
     pi_loss, v_loss = pieces.actor_losses(agent, obs, z)
     _step([optimizers["value"]], v_loss)
     soft_update(agent.target_value, agent.value, tau)
+    if policy_reg_weight:
+        pi_loss = pi_loss + policy_regulariser(agent, obs, z, policy_reg_weight)
     _step([optimizers["policy"]], pi_loss)
     return {"critic": critic.item(), "kl": kl.item(), "value": v_loss.item(), "policy": pi_loss.item()}
 
@@ -289,11 +305,12 @@ class PEARLConfig:
     gradient_steps: int = 1000       # per iteration
     horizon: int = 20
     exploration_trajectories: int = 5  # at meta-test, with z ~ prior, before the posterior is used
+    policy_reg_weight: float = 1e-3  # on the policy's pre-tanh mean² and log-std² (official: 1e-3 each)
 
 
 BUDGET_KEYS = ("latent_dim", "kl_weight", "reward_scale", "rl_batch", "context_batch", "meta_batch",
                "tasks_per_iteration", "initial_trajectories", "prior_trajectories", "posterior_trajectories",
-               "gradient_steps", "exploration_trajectories")
+               "gradient_steps", "exploration_trajectories", "policy_reg_weight")
 
 
 def config_from_budget(budget, **overrides) -> PEARLConfig:
@@ -401,7 +418,12 @@ def train_pearl(tasks, train_ids: np.ndarray, iterations: int, config: PEARLConf
     capacity = config.horizon * (config.initial_trajectories + iterations * (
         config.prior_trajectories + config.posterior_trajectories + config.extra_posterior_trajectories))
     rl_buffer = MultiTaskReplay(len(tasks.goals), min(capacity, 1_000_000), tasks.obs_dim, tasks.act_dim)
-    encoder_buffer = MultiTaskReplay(len(tasks.goals), min(capacity, 1_000_000), tasks.obs_dim, tasks.act_dim)
+    # the encoder buffer of a task is cleared before each of its collections, so it never holds more than one
+    # collection's worth: the initial trajectories, or the prior and posterior ones of one iteration
+    encoder_capacity = config.horizon * max(config.initial_trajectories,
+                                            config.prior_trajectories + config.posterior_trajectories)
+    encoder_buffer = MultiTaskReplay(len(tasks.goals), min(capacity, encoder_capacity, 1_000_000), tasks.obs_dim,
+                                     tasks.act_dim)
     collect(agent, tasks, train_ids, config.initial_trajectories, rl_buffer, encoder_buffer, False, True,
             config.context_batch, generator, pieces.posterior)
     history = PEARLHistory()
@@ -425,7 +447,8 @@ def train_pearl(tasks, train_ids: np.ndarray, iterations: int, config: PEARLConf
             batch_ids = torch.as_tensor(rng.choice(train_ids, size=min(config.meta_batch, len(train_ids)), replace=False))
             infos.append(pearl_update(agent, optimizers, rl_buffer.sample(batch_ids, config.rl_batch, generator),
                                       agent.context(encoder_buffer.sample(batch_ids, config.context_batch, generator)),
-                                      config.kl_weight, config.gamma, config.reward_scale, config.tau, generator, pieces))
+                                      config.kl_weight, config.gamma, config.reward_scale, config.tau, generator, pieces,
+                                      config.policy_reg_weight))
         history.iteration.append(it)
         history.critic.append(float(np.mean([i["critic"] for i in infos])) if infos else float("nan"))
         history.kl.append(float(np.mean([i["kl"] for i in infos])) if infos else float("nan"))

@@ -69,6 +69,58 @@ def prior_z_endpoints(agent: PEARLAgent, tasks, task_id: int, n: int = 200, bins
             "outside_upper_half": int(n - counts.sum())}
 
 
+def success_by_sector(success: np.ndarray, goals: np.ndarray, n_exp: int, bins: int = 5) -> list[dict]:
+    """Success after the exploration trajectories, per task ((K, M) from ``held_out_success``), grouped by
+    the goal's angle into ``bins`` equal sectors of [0, π]: which part of the semicircle the agent has learned.
+    A sector at 0 while its neighbours are not is a part of the task family meta-training never reached."""
+    per_task = success[n_exp:].mean(axis=0)
+    angles = np.arctan2(goals[:, 1], goals[:, 0])
+    sector = np.minimum((angles / np.pi * bins).astype(int), bins - 1)
+    rows = []
+    for b in range(bins):
+        values = per_task[sector == b]
+        rows.append({"sector": b + 1, "angles": [round(b / bins, 3), round((b + 1) / bins, 3)], "mean": float(values.mean()) if len(values) else float("nan"),
+                     "stderr": float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0,
+                     "n": int(len(values)), "unit": "success after exploration; sector of the goal's angle, in units of π"})
+    return rows
+
+
+def point_guess_success(goals: np.ndarray, n_guesses: int, n_draws: int = 4000, goal_radius: float = 0.2,
+                        seed: int = 0) -> float:
+    """How often at least one of ``n_guesses`` points drawn uniformly on the unit semicircle lies within
+    ``goal_radius`` of the goal, averaged over ``goals``: the success of exploring by going to one random point
+    of the semicircle per trajectory and staying there, which is what posterior sampling does with z from the
+    prior once every z leads to some goal. One guess covers an arc of about 2 · 0.2 of π, about 13%."""
+    rng = np.random.default_rng(seed)
+    theta = rng.uniform(0.0, np.pi, size=(n_draws, n_guesses))
+    points = np.stack([np.cos(theta), np.sin(theta)], axis=-1)                       # (D, n, 2)
+    hits = np.linalg.norm(points[:, None] - goals[None, :, None], axis=-1) <= goal_radius   # (D, M, n)
+    return float(hits.any(axis=-1).mean())
+
+
+def exploration_sweep(agent: PEARLAgent, env, goals: np.ndarray, n_exps: tuple[int, ...], n_posterior: int,
+                      seed: int, repeats: int) -> list[dict]:
+    """For each number n of exploration trajectories (z ~ prior), at meta-test: the share of goals found by one of
+    them, the success of the ``n_posterior`` trajectories after them (z ~ posterior), and the same share for
+    exploring by uniform point guesses (``point_guess_success``)."""
+    rows = []
+    for n in n_exps:
+        s, _ = held_out_success(agent, env, n + n_posterior, n, seed, repeats)
+        runs = [meta_test(agent, env, n, n, generator=torch.Generator().manual_seed(seed + r))[0].cpu().numpy() > 0
+                for r in range(repeats)]
+        found = np.stack(runs).any(axis=1).mean(axis=0)                                  # per goal
+        after = s[n:].mean(axis=0)
+        for method, values in (("PEARL, goal found during exploration", found),
+                               ("PEARL, success after exploration", after)):
+            rows.append({"method": method, "exploration_trajectories": n, "mean": float(values.mean()),
+                         "stderr": float(values.std(ddof=1) / np.sqrt(len(values))), "n": int(values.size),
+                         "repeats": repeats, "posterior_trajectories": n_posterior})
+        rows.append({"method": "uniform point guesses, goal found", "exploration_trajectories": n,
+                     "mean": point_guess_success(goals, n), "stderr": 0.0, "n": 4000 * len(goals),
+                     "unit": "share of goals within 0.2 of one of n points uniform on the semicircle"})
+    return rows
+
+
 def random_policy_success(env, n_episodes: int, seed: int) -> float:
     """How often uniformly random actions in [-1, 1]² enter a goal's radius within one episode."""
     gen = torch.Generator().manual_seed(seed)
@@ -113,6 +165,13 @@ def pearl_point(preset: str, seeds: list[int]):
         s, r = held_out_success(agent, tasks.env(test_ids), K, n_exp, 1000 + seed, R)
         s_prior, _ = held_out_success(agent, tasks.env(test_ids), K, K, 1000 + seed, R)
         s_alg2, _ = held_out_success(agent, tasks.env(test_ids), K, 1, 1000 + seed, R)
+        s_train, _ = held_out_success(agent, tasks.env(train_ids), K, n_exp, 2000 + seed, R)
+        for name, values, ids in (("training", s_train, train_ids), ("held-out", s, test_ids)):
+            spread += [{"method": f"PEARL success after exploration by goal sector, {name} goals", "seed": seed, **row}
+                       for row in success_by_sector(values, tasks.goals[ids], n_exp)]
+        spread += [{**row, "seed": seed} for row in exploration_sweep(
+            agent, tasks.env(test_ids), tasks.goals[test_ids], tuple(budget.exploration_sweep), K - n_exp,
+            3000 + seed, R)]
         success_alg2.append(s_alg2)
         success.append(s)
         returns.append(r)

@@ -173,6 +173,47 @@ def test_pearl_update_trains_the_encoder_only_through_the_critic_and_kl():
     assert all(p.grad is None or p.grad.abs().sum() == 0 for p in agent.encoder.parameters())
 
 
+def test_pearl_update_adds_the_official_regulariser_on_the_policys_pre_tanh_mean_and_log_std():
+    """policy_reg_weight · (E[μ²] + E[log σ²]) joins the policy loss (1e-3 each in the PEARL code). With
+    plain SGD on the policy, the same update with and without it must differ, in the policy's parameters
+    only, by exactly -lr · ∇ of the regulariser, taken at the parameters before the step."""
+    from metarl_course.pearl import PEARLAgent, make_optimizers, pearl_update, policy_regulariser, with_task
+
+    rl_batch, context = _toy_meta_batch()
+    weight, lr = 0.5, 0.1
+
+    def update(w):
+        torch.manual_seed(0)
+        agent = PEARLAgent(2, 2, latent_dim=3, net_hidden=(16, 16), encoder_hidden=(16,))
+        optimizers = {**make_optimizers(agent), "policy": torch.optim.SGD(agent.policy.parameters(), lr=lr)}
+        pearl_update(agent, optimizers, rl_batch, agent.context(context), generator=torch.Generator().manual_seed(1),
+                     policy_reg_weight=w)
+        return agent
+
+    torch.manual_seed(0)
+    fresh = PEARLAgent(2, 2, latent_dim=3, net_hidden=(16, 16), encoder_hidden=(16,))
+    z = torch.randn(3, 3)
+    mean, log_std = fresh.policy.net(with_task(rl_batch["observations"], z)).chunk(2, dim=-1)
+    expected = weight * ((mean**2).mean() + (log_std**2).mean())
+    got = policy_regulariser(fresh, rl_batch["observations"], z, weight)
+    assert got.item() == pytest.approx(expected.item(), rel=1e-6)
+    z.requires_grad_(True)
+    policy_regulariser(fresh, rl_batch["observations"], z, weight).backward()
+    assert z.grad is None  # z is detached: the regulariser must not shape the task belief
+
+    # the z drawn inside pearl_update, drawn again with the same generator
+    from metarl_course.pearl import infer_posterior, sample_z
+    z_used = sample_z(*infer_posterior(fresh.encoder, fresh.context(context)), torch.Generator().manual_seed(1)).detach()
+    fresh.policy.zero_grad()
+    policy_regulariser(fresh, rl_batch["observations"], z_used, weight).backward()
+    with_reg, without = update(weight), update(0.0)
+    for a, b, p in zip(with_reg.policy.parameters(), without.policy.parameters(), fresh.policy.parameters()):
+        np.testing.assert_allclose((a - b).detach(), -lr * p.grad, atol=1e-6)
+    for part in ("encoder", "q1", "q2", "value"):
+        for a, b in zip(getattr(with_reg, part).parameters(), getattr(without, part).parameters()):
+            assert torch.equal(a, b), part
+
+
 def test_pearl_critic_learns_a_fixed_reward_per_task():
     """With γ = 0 the Q target is s_r·r. Rewards that depend only on the task can be fitted only
     by reading z, so the critic loss falling far below the variance of the targets shows that the
