@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from metarl_course.bench import register
+from metarl_course.evaluation import mean_and_stderr
 from metarl_course.pearl import PEARLAgent, PEARLConfig, config_from_budget, environment_steps, meta_test, train_pearl
 from metarl_course.pearl_bench import save_agent
 from metarl_course.pearl_cheetah import CheetahVelTasks, cheetah_vel_tasks
@@ -73,11 +74,11 @@ def random_policy_return(tasks: CheetahVelTasks, test_ids: np.ndarray, seed: int
     return total.numpy()
 
 
-def _mean_row(method: str, values: np.ndarray, **extra) -> dict:
+def mean_row(method: str, values: np.ndarray, **extra) -> dict:
+    """A result row: the mean of ``values`` (one per held-out task) ± its standard error."""
     values = np.asarray(values, dtype=float).reshape(-1)
-    return {"method": method, "mean": float(values.mean()),
-            "stderr": float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0,
-            "n": int(len(values)), **extra}
+    mean, stderr = mean_and_stderr(values)
+    return {"method": method, "mean": float(mean), "stderr": float(stderr), "n": int(len(values)), **extra}
 
 
 @register("pearl-cheetah-vel", "PEARL on HalfCheetah velocity (v* ~ U[0, 3], H=200, 100 train / 30 held-out "
@@ -110,10 +111,10 @@ def pearl_cheetah_vel(preset: str, seeds: list[int]):
         finals.append((adapted, prior_only))
         for k in range(K):
             phase = "exploration (z ~ prior)" if k < n_exp else "posterior"
-            rows.append(_mean_row("PEARL return", adapted["returns"][k], seed=seed, trajectory=k + 1, phase=phase))
-            rows.append(_mean_row("PEARL, belief never updated, return", prior_only["returns"][k], seed=seed,
+            rows.append(mean_row("PEARL return", adapted["returns"][k], seed=seed, trajectory=k + 1, phase=phase))
+            rows.append(mean_row("PEARL, belief never updated, return", prior_only["returns"][k], seed=seed,
                                   trajectory=k + 1, phase="exploration (z ~ prior)"))
-        rows.append(_mean_row("PEARL |velocity - target|, last trajectory",
+        rows.append(mean_row("PEARL |velocity - target|, last trajectory",
                               np.abs(adapted["velocity"][-1] - tasks.goals[test_ids, 0]), seed=seed,
                               unit="m/s, mean over the trajectory's steps"))
         rows.append({"method": "PEARL training", "seed": seed, "mean": seconds, "stderr": 0.0,
@@ -123,9 +124,9 @@ def pearl_cheetah_vel(preset: str, seeds: list[int]):
                      "threads": torch.get_num_threads(), "curve": curve,
                      "critic_loss": history.critic, "kl": history.kl})
         curves.append(curve)
-    rows.append(_mean_row("random policy return", random_policy_return(tasks, test_ids, 0)))
+    rows.append(mean_row("random policy return", random_policy_return(tasks, test_ids, 0)))
     targets = tasks.goals[test_ids, 0]
-    rows.append(_mean_row("best single velocity (1.5 m/s), no adaptation: -H |v* - 1.5|",
+    rows.append(mean_row("best single velocity (1.5 m/s), no adaptation: -H |v* - 1.5|",
                           -budget.horizon * np.abs(targets - 1.5), unit="return without the control cost"))
     tasks.close()
     return rows, _figure(curves, finals, targets, n_exp, rows[-1]["mean"])

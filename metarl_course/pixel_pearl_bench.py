@@ -33,7 +33,7 @@ from metarl_course.bench import register
 from metarl_course.pearl import PEARLConfig, environment_steps, train_pearl
 from metarl_course.pearl_bench import save_agent
 from metarl_course.pearl_cheetah import cheetah_vel_tasks
-from metarl_course.pearl_cheetah_bench import CHECKPOINTS, cheetah_config, evaluate, load_agent
+from metarl_course.pearl_cheetah_bench import CHECKPOINTS, cheetah_config, evaluate, load_agent, mean_row
 from metarl_course.pixel_pearl import (PixelCheetahTasks, evaluate_on_estimates, record_agent_frames, return_drop,
                                        train_jointly, train_on_estimates)
 from metarl_course.presets import get_budget
@@ -74,13 +74,6 @@ def load_estimator(path: Path) -> StateEstimator:
     model = StateEstimator(saved["k"])
     model.load_state_dict(saved["state_dict"])
     return model.eval()
-
-
-def _row(method: str, values: np.ndarray, **extra) -> dict:
-    values = np.asarray(values, dtype=float).reshape(-1)
-    return {"method": method, "mean": float(values.mean()),
-            "stderr": float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0,
-            "n": int(len(values)), **extra}
 
 
 @register("pixel-pearl", "PEARL from 64x64 HalfCheetah-velocity frames through a CNN state estimator: stages 4 "
@@ -175,7 +168,7 @@ def pixel_pearl(preset: str, seeds: list[int]):
         floor = float(np.mean(-config.horizon * velocities[test_ids]))    # standing still: -H v*
         for stage, method in STAGES.items():
             for t in range(K):
-                rows.append(_row(method, returns[stage][t], seed=seed, trajectory=t + 1,
+                rows.append(mean_row(method, returns[stage][t], seed=seed, trajectory=t + 1,
                                  phase="exploration (z ~ prior)" if t < n_exp else "posterior"))
             drop = return_drop(returns["4"][-1], returns[stage][-1], floor)
             rows.append({"method": method, "seed": seed, "summary": "share of stage 4's gain over standing still lost",
