@@ -79,7 +79,7 @@ def _nbgrader(course: Path, *args: str, env: dict[str, str] | None = None) -> su
 
 def _generate(course: Path, unit: str, root: Path) -> Path:
     shutil.copytree(solutions_dir(root) / unit, course / "source" / unit,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "MUJOCO_LOG.TXT"))
     _nbgrader(course, "generate_assignment", unit, "--force")
     return course / "release" / unit
 

@@ -10,7 +10,7 @@ from metarl_course import pipeline
 
 UNITS = pipeline.list_units()
 # Seconds a solution notebook may take at the `ci` preset on two CPU cores.
-CI_TIME_BUDGET = {"00_meta_rl_problem": 60, "01_rl2_bandits": 40, "02_rl2_tabular_mdp": 40, "03_maml_pg": 40, "04_pearl": 40}
+CI_TIME_BUDGET = {"00_meta_rl_problem": 60, "01_rl2_bandits": 40, "02_rl2_tabular_mdp": 40, "03_maml_pg": 40, "04_pearl": 40, "05_pixel_pearl": 60}
 
 
 def test_units_exist_and_have_budgets():
