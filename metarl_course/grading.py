@@ -397,7 +397,7 @@ def grade_class(unit: str, submissions: Path, out: Path, root: Path = REPO_ROOT,
 
     ``progress(graded, done, total)`` is called as each submission finishes.
     """
-    submissions, out = Path(submissions), Path(out)
+    submissions, out = Path(submissions).resolve(), Path(out).resolve()  # the grading workers run elsewhere
     folders = find_submissions(submissions, unit)
     if not folders:
         raise SystemExit(f"no submissions found as {submissions}/<student>/{unit}/{unit}.ipynb")

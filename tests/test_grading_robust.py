@@ -201,18 +201,20 @@ def test_missing_sandbox_is_a_clear_error(monkeypatch):
 
 
 @pytest.mark.slow
-def test_grade_command_reports_progress_and_odd_folders(tmp_path, capsys):
+def test_grade_command_reports_progress_and_odd_folders(tmp_path, capsys, monkeypatch):
     """`metarl-course grade` on a real unit: a progress line per submission, a folder without the
-    notebook gets its own status, and the summary says how many rows need a look."""
+    notebook gets its own status, and the summary says how many rows need a look. The folders are
+    given relative to the working directory, as in the README's example."""
     from metarl_course import cli
+
+    monkeypatch.chdir(tmp_path)
 
     unit = "00_meta_rl_problem"
     (tmp_path / "submitted" / "nobook" / unit).mkdir(parents=True)
     (tmp_path / "submitted" / "blank" / unit).mkdir(parents=True)
     (tmp_path / "submitted" / "blank" / unit / f"{unit}.ipynb").write_bytes(
         (REPO / "notebooks" / unit / f"{unit}.ipynb").read_bytes())
-    assert cli.main(["grade", "00", "--submissions", str(tmp_path / "submitted"), "--out", str(tmp_path / "out"),
-                     "--jobs", "2", "--no-feedback"]) == 0
+    assert cli.main(["grade", "00", "--submissions", "submitted", "--out", "out", "--jobs", "2", "--no-feedback"]) == 0
     printed = capsys.readouterr().out
     assert re.search(r"\[\d/2\] nobook: 0 points, no 00_meta_rl_problem.ipynb in the submission", printed)
     assert re.search(r"\[\d/2\] blank: 0 points, ok", printed)
