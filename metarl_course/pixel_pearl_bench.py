@@ -76,6 +76,42 @@ def load_estimator(path: Path) -> StateEstimator:
     return model.eval()
 
 
+def train_stage3(preset: str, seed: int, stage: str, cnn: StateEstimator | None = None):
+    """Stage 3 (``stage="3"``, β from the preset) or its control (``"3c"``, β = 0), from the
+    supervised CNN of the same preset and seed: trained and saved (agent, CNN and the CNN's
+    losses per iteration), or loaded when already saved. Returns (agent, CNN).
+
+    Also a command, so that the two runs can train in parallel processes, one per core,
+    before the bench loads them: ``python -m metarl_course.pixel_pearl_bench laptop 0 3c``.
+    """
+    import json
+
+    folder = CHECKPOINTS / "pixel-pearl" / preset
+    agent_path, cnn_path = folder / f"stage{stage}_seed{seed}.pt", folder / f"cnn{stage}_seed{seed}.pt"
+    if agent_path.exists():
+        return load_agent(agent_path)[0], load_estimator(cnn_path)
+    study = get_budget("bench_pixel_pearl", preset)
+    cheetah = get_budget("bench_pearl_cheetah_vel", preset)
+    config, iterations = study_config(preset)
+    tasks, train_ids, _ = cheetah_vel_tasks(cheetah.n_train, cheetah.n_test, cheetah.horizon)
+    model = copy.deepcopy(cnn if cnn is not None else load_estimator(folder / f"cnn_seed{seed}.pt"))
+    weight = study.weight if stage == "3" else 0.0
+    agent, _, losses = train_jointly(model, tasks.goals[:, 0], train_ids, iterations, config, weight,
+                                     study.perception_steps, study.perception_batch, k=study.k, lr=study.cnn_lr,
+                                     seed=seed, progress=True)
+    save_estimator(model, study.k, cnn_path)
+    (folder / f"losses{stage}_seed{seed}.json").write_text(json.dumps(losses))
+    save_agent(agent, config, agent_path)
+    return agent, model.eval()
+
+
+def _losses(folder: Path, stage: str, seed: int) -> dict:
+    import json
+
+    path = folder / f"losses{stage}_seed{seed}.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 @register("pixel-pearl", "PEARL from 64x64 HalfCheetah-velocity frames through a CNN state estimator: stages 4 "
           "(true states), 1 (state-trained agent on CNN estimates), 2 (trained on estimates), 3 (CNN trained with "
           "the RL loss too) and its β = 0 control, at one environment-step budget; the CNN's error per dimension",
@@ -149,20 +185,9 @@ def pixel_pearl(preset: str, seeds: list[int]):
         returns["2"] = on_estimates(agent2, cnn)["returns"]
 
         perception_losses = {}
-        for stage, weight in (("3", study.weight), ("3c", 0.0)):
-            def train3(stage=stage, weight=weight):
-                model = copy.deepcopy(cnn)
-                agent, _, losses = train_jointly(model, velocities, train_ids, iterations, config, weight,
-                                                 study.perception_steps, study.perception_batch, k=k,
-                                                 lr=study.cnn_lr, seed=seed, progress=True)
-                perception_losses[stage] = losses
-                save_agent(agent, config, folder / f"stage{stage}_seed{seed}.pt")
-                save_estimator(model, k, folder / f"cnn{stage}_seed{seed}.pt")
-                return agent, model
-
-            (agent3, cnn3), _ = timed(f"stage {stage}", lambda: _cached(
-                folder / f"stage{stage}_seed{seed}.pt", train3,
-                lambda p, stage=stage: (load_agent(p)[0], load_estimator(folder / f"cnn{stage}_seed{seed}.pt"))))
+        for stage in ("3", "3c"):
+            agent3, cnn3 = timed(f"stage {stage}", lambda stage=stage: train_stage3(preset, seed, stage, cnn))
+            perception_losses[stage] = _losses(folder, stage, seed)
             returns[stage] = on_estimates(agent3, cnn3.eval())["returns"]
 
         floor = float(np.mean(-config.horizon * velocities[test_ids]))    # standing still: -H v*
@@ -191,6 +216,12 @@ def pixel_pearl(preset: str, seeds: list[int]):
         pictures.append((returns, on_data, along, stage1["error"]))
     tasks.close()
     return rows, _figure(pictures[0], K)
+
+
+if __name__ == "__main__":
+    import sys
+
+    train_stage3(sys.argv[1], int(sys.argv[2]), sys.argv[3])
 
 
 def _figure(picture, K: int):
