@@ -23,6 +23,7 @@ by a rerun, so an interrupted run resumes at the stage it had reached.
 from __future__ import annotations
 
 import copy
+import os
 import time
 from pathlib import Path
 
@@ -88,8 +89,12 @@ def train_stage3(preset: str, seed: int, stage: str, cnn: StateEstimator | None 
 
     folder = CHECKPOINTS / "pixel-pearl" / preset
     agent_path, cnn_path = folder / f"stage{stage}_seed{seed}.pt", folder / f"cnn{stage}_seed{seed}.pt"
+    _wait_for_other_trainer(folder / f"stage{stage}_seed{seed}.running")
     if agent_path.exists():
         return load_agent(agent_path)[0], load_estimator(cnn_path)
+    marker = folder / f"stage{stage}_seed{seed}.running"
+    folder.mkdir(parents=True, exist_ok=True)
+    marker.write_text(str(os.getpid()))
     study = get_budget("bench_pixel_pearl", preset)
     cheetah = get_budget("bench_pearl_cheetah_vel", preset)
     config, iterations = study_config(preset)
@@ -102,7 +107,23 @@ def train_stage3(preset: str, seed: int, stage: str, cnn: StateEstimator | None 
     save_estimator(model, study.k, cnn_path)
     (folder / f"losses{stage}_seed{seed}.json").write_text(json.dumps(losses))
     save_agent(agent, config, agent_path)
+    marker.unlink()
     return agent, model.eval()
+
+
+def _wait_for_other_trainer(marker: Path, poll_seconds: float = 30.0) -> None:
+    """If another live process is training this stage (its PID in ``marker``), wait until it is done."""
+    while marker.exists():
+        try:
+            pid = int(marker.read_text())
+            os.kill(pid, 0)
+        except (ValueError, ProcessLookupError, PermissionError):
+            marker.unlink(missing_ok=True)      # a trainer that died: train here instead
+            return
+        if pid == os.getpid():
+            return
+        print(f"waiting for process {pid}, which is training {marker.stem}", flush=True)
+        time.sleep(poll_seconds)
 
 
 def _losses(folder: Path, stage: str, seed: int) -> dict:

@@ -181,3 +181,21 @@ def test_train_jointly_runs_and_trains_the_estimator():
     assert len(losses["state"]) == 2 and all(np.isfinite(losses["rl"]))
     assert any(not torch.allclose(a, b) for a, b in zip(start, model.parameters()))
     assert agent.encoder.latent_dim == 2 and len(history.critic) == 2
+
+
+def test_a_stage_marked_by_a_dead_trainer_is_trained_here(tmp_path):
+    import subprocess
+    import sys
+
+    from metarl_course.pixel_pearl_bench import _wait_for_other_trainer
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    marker = tmp_path / "stage3c_seed0.running"
+    marker.write_text(str(gone.pid))
+    _wait_for_other_trainer(marker, poll_seconds=0.01)       # returns at once and clears the stale marker
+    assert not marker.exists()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
+    marker.write_text(str(alive.pid))
+    _wait_for_other_trainer(marker, poll_seconds=0.05)       # waits for the live one to end
+    assert alive.poll() is not None
