@@ -118,7 +118,9 @@ def _wait_for_other_trainer(marker: Path, poll_seconds: float = 30.0) -> None:
             pid = int(marker.read_text())
             os.kill(pid, 0)
         except (ValueError, ProcessLookupError, PermissionError):
-            marker.unlink(missing_ok=True)      # a trainer that died: train here instead
+            pid = None
+        if pid is None or _is_zombie(pid):
+            marker.unlink(missing_ok=True)      # the trainer has ended: its checkpoint is there, or train here
             return
         if pid == os.getpid():
             return
@@ -126,11 +128,11 @@ def _wait_for_other_trainer(marker: Path, poll_seconds: float = 30.0) -> None:
         time.sleep(poll_seconds)
 
 
-def _losses(folder: Path, stage: str, seed: int) -> dict:
-    import json
-
-    path = folder / f"losses{stage}_seed{seed}.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
 
 
 @register("pixel-pearl", "PEARL from 64x64 HalfCheetah-velocity frames through a CNN state estimator: stages 4 "

@@ -186,6 +186,7 @@ def test_train_jointly_runs_and_trains_the_estimator():
 def test_a_stage_marked_by_a_dead_trainer_is_trained_here(tmp_path):
     import subprocess
     import sys
+    import threading
 
     from metarl_course.pixel_pearl_bench import _wait_for_other_trainer
 
@@ -195,7 +196,10 @@ def test_a_stage_marked_by_a_dead_trainer_is_trained_here(tmp_path):
     marker.write_text(str(gone.pid))
     _wait_for_other_trainer(marker, poll_seconds=0.01)       # returns at once and clears the stale marker
     assert not marker.exists()
-    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
-    marker.write_text(str(alive.pid))
-    _wait_for_other_trainer(marker, poll_seconds=0.05)       # waits for the live one to end
-    assert alive.poll() is not None
+    for reaped in (True, False):                            # a trainer that ends, reaped by its parent or not
+        alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
+        if reaped:
+            threading.Thread(target=alive.wait).start()
+        marker.write_text(str(alive.pid))
+        _wait_for_other_trainer(marker, poll_seconds=0.05)   # waits for the live one to end
+        assert not marker.exists() and (alive.poll() is not None)
