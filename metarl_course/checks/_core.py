@@ -86,3 +86,12 @@ def _short(value: Any, limit: int = 300) -> str:
 def _describe_call(args: tuple, kwargs: dict) -> str:
     parts = [_short(a, 60) for a in args] + [f"{k}={_short(v, 60)}" for k, v in kwargs.items()]
     return "(" + ", ".join(parts) + ")"
+
+
+def first_match(got: np.ndarray, variants: dict[str, Any], default: str, rtol: float = 1e-6, atol: float = 1e-8) -> str:
+    """The hint of the first wrong version that ``got`` equals, else ``default``."""
+    for hint, value in variants.items():
+        value = np.asarray(value, dtype=np.float64)
+        if value.shape == got.shape and np.all(np.isfinite(value)) and np.allclose(got, value, rtol=rtol, atol=atol):
+            return hint
+    return default

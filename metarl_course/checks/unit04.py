@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from metarl_course import pearl, sac
-from metarl_course.checks._core import CheckFailure, call_student, fail, passed, tensor_as_array
+from metarl_course.checks._core import CheckFailure, call_student, fail, first_match, passed, tensor_as_array
 from metarl_course.envs.navigation import TensorNavigation2D
 from metarl_course.replay import FIELDS
 
@@ -34,15 +34,6 @@ def _pair(result: Any, where: str, names: tuple[str, str], fix: str) -> tuple[An
 
 def _no_gradient(grads: Sequence[torch.Tensor | None]) -> bool:
     return all(g is None or float(g.abs().max()) == 0.0 for g in grads)
-
-
-def _first_match(got: np.ndarray, variants: dict[str, Any], default: str, rtol: float = 1e-6, atol: float = 1e-8) -> str:
-    """The hint of the first wrong version that ``got`` equals, else ``default``."""
-    for hint, value in variants.items():
-        value = np.asarray(value, dtype=np.float64)
-        if value.shape == got.shape and np.all(np.isfinite(value)) and np.allclose(got, value, rtol=rtol, atol=atol):
-            return hint
-    return default
 
 
 # -- exercise 1: the product of Gaussians ---------------------------------------------------------
@@ -144,10 +135,10 @@ def _pog_expect(product_of_gaussians: Callable, means: torch.Tensor, variances: 
         fail(f"{where}: mean and variance are swapped.", hint="return mean, variance (in that order).")
     if not np.allclose(got_variance, exp_variance, rtol=1e-5, atol=1e-8):
         fail(f"{where}: the variance is wrong.", expected=exp_variance, got=got_variance,
-             hint=_first_match(got_variance, _pog_variance_variants(means, variances), _POG_FORMULA, rtol=1e-5))
+             hint=first_match(got_variance, _pog_variance_variants(means, variances), _POG_FORMULA, rtol=1e-5))
     if not np.allclose(got_mean, exp_mean, rtol=1e-5, atol=1e-6):
         fail(f"{where}: the mean is wrong (the variance is right).", expected=exp_mean, got=got_mean,
-             hint=_first_match(got_mean, _pog_mean_variants(means, variances), _POG_FORMULA, rtol=1e-5))
+             hint=first_match(got_mean, _pog_mean_variants(means, variances), _POG_FORMULA, rtol=1e-5))
     return got_mean, got_variance
 
 
@@ -295,7 +286,7 @@ def _kl_case(kl_to_standard_normal: Callable, mean: torch.Tensor, variance: torc
         expected = pearl.kl_to_standard_normal(mean, variance).numpy()
     if not np.allclose(got, expected, rtol=1e-5, atol=1e-6):
         fail(f"{where} is wrong.", expected=expected, got=got,
-             hint=_first_match(got, _kl_variants(mean, variance), _KL_FORMULA, rtol=1e-5, atol=1e-6))
+             hint=first_match(got, _kl_variants(mean, variance), _KL_FORMULA, rtol=1e-5, atol=1e-6))
 
 
 def check_kl_to_standard_normal(kl_to_standard_normal: Callable, seeds: Sequence[int] = (0,)) -> None:
@@ -394,7 +385,7 @@ def _critic_case(critic_loss: Callable, x: dict[str, torch.Tensor], gamma: float
     if expected is None:
         expected = float(sac.q_loss(*(x[k] for k in ("q1", "q2", "rewards", "dones", "target_next_value")), gamma, scale))
     if not math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-8):
-        hint = _first_match(np.asarray(got), _critic_variants(x, gamma, scale), _CRITIC_FORMULA)
+        hint = first_match(np.asarray(got), _critic_variants(x, gamma, scale), _CRITIC_FORMULA)
         fail(f"{where} is wrong.", expected=expected, got=got, hint=hint)
 
 

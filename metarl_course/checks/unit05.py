@@ -17,16 +17,7 @@ import numpy as np
 import torch
 
 from metarl_course import pixel_pearl, pixels, state_estimator
-from metarl_course.checks._core import call_student, fail, passed, tensor_as_array
-
-
-def _first_match(got: np.ndarray, variants: dict[str, Any], default: str, rtol: float = 1e-6, atol: float = 1e-8) -> str:
-    """The hint of the first wrong version that ``got`` equals, else ``default``."""
-    for hint, value in variants.items():
-        value = np.asarray(value, dtype=np.float64)
-        if value.shape == got.shape and np.all(np.isfinite(value)) and np.allclose(got, value, rtol=rtol, atol=atol):
-            return hint
-    return default
+from metarl_course.checks._core import call_student, fail, first_match, passed, tensor_as_array
 
 
 def _shape(value: Any) -> tuple[int, ...]:
@@ -110,7 +101,7 @@ def _stack_case(stack_frames: Callable, frames: np.ndarray, k: int, where: str) 
         t, c = map(int, np.argwhere((result != expected).any(axis=(2, 3)))[0])
         fail(f"{where}: stack {t} is wrong (first wrong channel: {c}).",
              expected=expected[t, :, 0, 0], got=result[t, :, 0, 0],
-             hint=_first_match(result.astype(np.float64), _stack_variants(frames, k), _STACK_FORMULA))
+             hint=first_match(result.astype(np.float64), _stack_variants(frames, k), _STACK_FORMULA))
     return result
 
 
@@ -202,7 +193,7 @@ def _forward_case(estimate_states: Callable, model: state_estimator.StateEstimat
     if not np.allclose(got, expected, rtol=1e-4, atol=1e-5):
         variants = {h: v.double().numpy() for h, v in _forward_variants(model, frames).items()}
         fail(f"{where}: the estimates are wrong.", expected=expected[0, :4], got=got[0, :4],
-             hint=_first_match(got, variants, _FORWARD_FORMULA, rtol=1e-4, atol=1e-5))
+             hint=first_match(got, variants, _FORWARD_FORMULA, rtol=1e-4, atol=1e-5))
 
 
 def _check_forward_gradient(estimate_states: Callable, seed: int) -> None:
@@ -292,7 +283,7 @@ def _state_loss_case(loss_fn: Callable, predicted, states, std, where: str, expe
         expected = float(state_estimator.state_estimation_loss(predicted, states, std))
     if not np.isclose(got, expected, rtol=1e-5, atol=1e-8):
         fail(f"{where} is wrong.", expected=expected, got=got,
-             hint=_first_match(np.asarray(got), _loss_variants(predicted, states, std), _LOSS_FORMULA, rtol=1e-5))
+             hint=first_match(np.asarray(got), _loss_variants(predicted, states, std), _LOSS_FORMULA, rtol=1e-5))
 
 
 def _random_states(seed: int, B: int = 5, D: int = 17) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -370,7 +361,7 @@ def _perception_case(perception_loss: Callable, seed: int, weight: float, where:
     expected = state + weight * rl
     if not np.isclose(got, expected, rtol=1e-5, atol=1e-8):
         fail(f"{where} is wrong (L_state = {state:.4f}, L_RL = {rl:.4f}, β = {weight}).", expected=expected, got=got,
-             hint=_first_match(np.asarray(got), _perception_variants(state, rl, weight), _PERCEPTION_FORMULA, rtol=1e-5))
+             hint=first_match(np.asarray(got), _perception_variants(state, rl, weight), _PERCEPTION_FORMULA, rtol=1e-5))
     if not (isinstance(result, torch.Tensor) and result.requires_grad):
         fail(f"{where}: the loss carries no gradient to the estimates.",
              hint="the estimator is trained by this loss: torch operations only, no .item() or .numpy().")
@@ -437,7 +428,7 @@ def _drop_case(return_drop: Callable, upper, other, floor: float, where: str, ex
         variants = {h: np.asarray(v) for h, v in _drop_variants(np.asarray(upper), np.asarray(other), floor).items()}
         wrong = "drop" if not np.isclose(got[0], expected_pair[0], rtol=1e-6, atol=1e-9) else "share"
         fail(f"{where}: the {wrong} is wrong.", expected=expected, got=result,
-             hint=_first_match(np.asarray(got), variants, _DROP_FORMULA))
+             hint=first_match(np.asarray(got), variants, _DROP_FORMULA))
 
 
 def check_return_drop(return_drop: Callable, seeds: Sequence[int] = (0,)) -> None:
