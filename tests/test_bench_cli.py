@@ -31,7 +31,7 @@ def test_nav_protocol_writes_the_contracted_json_and_png(tmp_path):
 
 
 def test_unknown_benchmark_is_a_clear_error(tmp_path):
-    with pytest.raises(SystemExit, match="no benchmark 'nope'; available: bandit-baselines, maml-cheetah, maml-nav, mdp-baselines, nav-protocol, pearl-point, pixel-estimator, pixel-throughput, rl2-bandits, rl2-mdp, rl2-throughput"):
+    with pytest.raises(SystemExit, match="no benchmark 'nope'; available: bandit-baselines, maml-cheetah, maml-nav, mdp-baselines, nav-protocol, pearl-cheetah-vel, pearl-point, pixel-estimator, pixel-pearl, pixel-throughput, rl2-bandits, rl2-mdp, rl2-throughput"):
         bench.run_benchmark("nope", "ci", tmp_path / "x.json")
 
 
