@@ -35,10 +35,13 @@ def save_agent(agent: PEARLAgent, config: PEARLConfig, path: Path) -> None:
     torch.save({"state_dict": agent.state_dict(), "config": asdict(config)}, path)
 
 
-def load_agent(path: Path) -> tuple[PEARLAgent, PEARLConfig]:
+def load_agent(path: Path, obs_dim: int = 2, act_dim: int = 2) -> tuple[PEARLAgent, PEARLConfig]:
+    """An agent saved by ``save_agent``, for a task set with these observation and action sizes
+    (the point robot's by default)."""
     saved = torch.load(path, map_location="cpu", weights_only=False)
     config = PEARLConfig(**saved["config"])
-    agent = PEARLAgent(2, 2, config.latent_dim, net_hidden=config.net_hidden, encoder_hidden=config.encoder_hidden)
+    agent = PEARLAgent(obs_dim, act_dim, config.latent_dim, net_hidden=config.net_hidden,
+                       encoder_hidden=config.encoder_hidden)
     agent.load_state_dict(saved["state_dict"])
     return agent, config
 

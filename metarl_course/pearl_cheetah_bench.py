@@ -26,6 +26,7 @@ import torch
 from metarl_course.bench import register
 from metarl_course.evaluation import mean_and_stderr
 from metarl_course.pearl import PEARLAgent, PEARLConfig, config_from_budget, environment_steps, meta_test, train_pearl
+from metarl_course import pearl_bench
 from metarl_course.pearl_bench import save_agent
 from metarl_course.pearl_cheetah import CheetahVelTasks, cheetah_vel_tasks
 from metarl_course.presets import get_budget
@@ -43,12 +44,7 @@ def cheetah_config(budget) -> PEARLConfig:
 
 def load_agent(path: Path) -> tuple[PEARLAgent, PEARLConfig]:
     """A HalfCheetah-velocity agent saved by this bench (``pearl_bench.save_agent``)."""
-    saved = torch.load(path, map_location="cpu", weights_only=False)
-    config = PEARLConfig(**saved["config"])
-    agent = PEARLAgent(CheetahVelTasks.obs_dim, CheetahVelTasks.act_dim, config.latent_dim,
-                       net_hidden=config.net_hidden, encoder_hidden=config.encoder_hidden)
-    agent.load_state_dict(saved["state_dict"])
-    return agent, config
+    return pearl_bench.load_agent(path, CheetahVelTasks.obs_dim, CheetahVelTasks.act_dim)
 
 
 def evaluate(agent: PEARLAgent, tasks: CheetahVelTasks, test_ids: np.ndarray, n_trajectories: int,
