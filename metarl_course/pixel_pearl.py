@@ -20,8 +20,9 @@ unit reproduces compares five ways of putting f_φ and PEARL together:
 
 This module holds the pieces they share: ``PixelCheetahTasks``, a task set that renders and
 perceives (it plugs into ``pearl.train_pearl`` and ``pearl.meta_test`` like any task set),
-frames recorded along the agent's own trajectories (``record_agent_frames``, the data the
-estimator is trained on), and stage 1.
+frames recorded along the trained agent's own trajectories (``record_agent_frames``) and
+along a learner's (``train_recording_learner``), the data the estimator is trained on,
+stage 1, and stages 2 and 3.
 """
 
 from __future__ import annotations
@@ -176,6 +177,45 @@ def record_agent_frames(agent: PEARLAgent, tasks: PixelCheetahTasks, task_ids: n
     states = np.concatenate([e["states"] for e in episodes])
     velocities = np.concatenate([tasks.goals[task_ids, 0] for _ in episodes]).astype(np.float32)
     return FrameDataset(frames, states, velocities)
+
+
+def train_recording_learner(velocities: np.ndarray, train_ids: np.ndarray, iterations: int, config, k: int = 3,
+                            seed: int = 0, keep_every: int = 10, progress: bool = False
+                            ) -> tuple[PEARLAgent, FrameDataset]:
+    """Stage 4 with the camera running: PEARL trained on true states (``pearl.train_pearl``; the
+    agent never sees a frame), keeping the frames and true states of every ``keep_every``-th
+    episode it plays, from its initial, untrained episodes to the last iteration's.
+
+    These are the states a *learner* passes through, from the untrained policy's flailing to
+    its final gait. An agent that learns on the estimates (stages 2 and 3) goes through them
+    too, and an estimator trained only on the finished agent's trajectories
+    (``record_agent_frames``) has never seen them: on a fresh learner its estimates are far
+    off. Returns (agent, dataset of the kept episodes, T+1 frames each, the reset frame first).
+    """
+    from metarl_course.pearl import train_pearl
+
+    tasks = PixelCheetahTasks(velocities, k=k, perceive=None, horizon=config.horizon, seed=seed, record=True)
+    kept: dict[str, list[np.ndarray]] = {"frames": [], "states": [], "velocities": []}
+    played = 0
+
+    def keep(iteration: int = -1, agent: PEARLAgent | None = None) -> None:
+        nonlocal played
+        for task_ids, record in tasks.take_recorded():
+            for row, task in enumerate(task_ids):
+                if record["actions"].shape[1] > 0 and played % keep_every == 0:
+                    kept["frames"].append(record["frames"][row])
+                    kept["states"].append(record["states"][row])
+                    kept["velocities"].append(tasks.goals[task, 0])
+                played += record["actions"].shape[1] > 0
+
+    try:
+        agent, _ = train_pearl(tasks, train_ids, iterations, config, seed=seed, progress=progress, callback=keep)
+        keep()
+    finally:
+        tasks.close()
+    dataset = FrameDataset(np.stack(kept["frames"]), np.stack(kept["states"]),
+                           np.array(kept["velocities"], dtype=np.float32))
+    return agent, dataset
 
 
 @torch.no_grad()

@@ -7,7 +7,10 @@ they are compared at the same number of environment steps:
 - stage 4, the upper bound: PEARL trained and run on true states;
 - stage 1: the stage-4 agent run on the estimates of a CNN (``state_estimator``) trained,
   supervised, on frames rendered along that agent's own meta-test trajectories on training
-  tasks (so stage 1 measures acting on estimates, not a mismatch of behaviour policies);
+  tasks (so stage 1 measures acting on estimates, not a mismatch of behaviour policies),
+  and along every ``record_every``-th episode stage 4 played while it learned
+  (``pixel_pearl.train_recording_learner``: the states a learner passes through, which
+  stages 2 and 3 pass through too);
 - stage 2: PEARL trained from scratch and run on that CNN's estimates (CNN fixed);
 - stage 3: as stage 2, but the CNN, starting from the same weights, keeps learning during
   meta-training from L_state + β L_Q (``pixel_pearl.train_jointly``); and its control,
@@ -31,12 +34,13 @@ import numpy as np
 import torch
 
 from metarl_course.bench import register
-from metarl_course.pearl import PEARLConfig, environment_steps, train_pearl
+from metarl_course.pearl import PEARLConfig, environment_steps
 from metarl_course.pearl_bench import save_agent
 from metarl_course.pearl_cheetah import cheetah_vel_tasks
 from metarl_course.pearl_cheetah_bench import CHECKPOINTS, cheetah_config, evaluate, load_agent, mean_row
 from metarl_course.pixel_pearl import (PixelCheetahTasks, evaluate_on_estimates, record_agent_frames, return_drop,
-                                       train_jointly, train_on_estimates)
+                                       train_jointly, train_on_estimates, train_recording_learner)
+from metarl_course.pixels import FrameDataset
 from metarl_course.presets import get_budget
 from metarl_course.state_estimator import STATE_NAMES, StateEstimator, fit_state_estimator, per_dimension_error
 
@@ -68,6 +72,16 @@ def _cached(path: Path, train, load):
 def save_estimator(model: StateEstimator, k: int, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": model.state_dict(), "k": k}, path)
+
+
+def save_frames(dataset: FrameDataset, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, frames=dataset.frames, states=dataset.states, velocities=dataset.velocities)
+
+
+def load_frames(path: Path) -> FrameDataset:
+    with np.load(path) as saved:
+        return FrameDataset(saved["frames"], saved["states"], saved["velocities"])
 
 
 def load_estimator(path: Path) -> StateEstimator:
@@ -166,13 +180,20 @@ def pixel_pearl(preset: str, seeds: list[int]):
             seconds[name] = time.perf_counter() - start
             return out
 
+        learner_path = folder / f"learner_frames_seed{seed}.npz"
+
         def train_state_agent():
-            agent, _ = train_pearl(tasks, train_ids, iterations, config, seed=seed, progress=True)
+            agent, learner = train_recording_learner(velocities, train_ids, iterations, config, k=k, seed=seed,
+                                                     keep_every=study.record_every, progress=True)
+            save_frames(learner, learner_path)
             save_agent(agent, config, folder / f"stage4_seed{seed}.pt")
             return agent
 
+        def load_state_agent(path):
+            return load_agent(path)[0] if learner_path.exists() else train_state_agent()
+
         agent4, how4 = timed("stage 4", lambda: _cached(folder / f"stage4_seed{seed}.pt", train_state_agent,
-                                                        lambda p: load_agent(p)[0]))
+                                                        load_state_agent))
         returns["4"] = evaluate(agent4, tasks, test_ids, K, n_exp, 1000 + seed)["returns"]
 
         record_ids = np.random.default_rng(seed).choice(train_ids, size=min(study.n_record_tasks, len(train_ids)),
@@ -180,8 +201,15 @@ def pixel_pearl(preset: str, seeds: list[int]):
         recorder = PixelCheetahTasks(velocities, k=k, horizon=config.horizon, seed=seed)
         dataset = timed("recording", lambda: record_agent_frames(agent4, recorder, record_ids, K, n_exp, seed))
         recorder.close()
-        frames, states = dataset.stacked(k)
-        del dataset
+        n_agent_frames = dataset.frames.shape[0] * dataset.frames.shape[1]
+        learner = load_frames(learner_path)
+        n_learner_frames = learner.frames.shape[0] * learner.frames.shape[1]
+        # the learner's episodes first: fit_state_estimator holds out the last 20% of the pairs, which are
+        # then the finished agent's own episodes, where stage 1 acts
+        frames, states = FrameDataset(np.concatenate([learner.frames, dataset.frames]),
+                                      np.concatenate([learner.states, dataset.states]),
+                                      np.concatenate([learner.velocities, dataset.velocities])).stacked(k)
+        learner = dataset = None
 
         def fit():
             model, _, _ = fit_state_estimator(frames, states, k, epochs=study.epochs, seed=seed, progress=True)
@@ -240,8 +268,8 @@ def pixel_pearl(preset: str, seeds: list[int]):
                                  "acting on the estimates)"})
         rows.append({"method": "timing", "seed": seed, "mean": sum(seconds.values()), "stderr": 0.0, "n": 1,
                      "unit": "seconds (stages loaded from checkpoints count ~0)", "seconds": seconds,
-                     "stage4": how4, "recorded_frames": n_frames,
-                     "frames_per_second_recording": n_frames / seconds["recording"],
+                     "stage4": how4, "recorded_frames": n_agent_frames, "learner_frames": n_learner_frames, "cnn_pairs": n_frames,
+                     "frames_per_second_recording": n_agent_frames / seconds["recording"],
                      "env_steps_per_stage": environment_steps(config, len(train_ids), iterations),
                      "threads": torch.get_num_threads(), "perception_losses": perception_losses})
         pictures.append((returns, on_data, along, stage1["error"]))

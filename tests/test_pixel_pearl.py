@@ -66,6 +66,26 @@ def test_estimation_error_is_measured_along_the_trajectories():
     np.testing.assert_allclose(result["error"], 1.0, atol=1e-5)
 
 
+def test_the_recording_learner_learns_what_stage_4_learns_and_keeps_every_nth_episode():
+    from metarl_course.pearl import PEARLConfig, train_pearl
+    from metarl_course.pearl_cheetah import CheetahVelTasks
+    from metarl_course.pixel_pearl import train_recording_learner
+
+    config = PEARLConfig(latent_dim=2, net_hidden=(8,), encoder_hidden=(8,), horizon=5, gamma=0.99, kl_weight=0.1,
+                         reward_scale=5.0, rl_batch=4, context_batch=4, meta_batch=2, tasks_per_iteration=2,
+                         initial_trajectories=1, prior_trajectories=1, posterior_trajectories=0,
+                         extra_posterior_trajectories=1, gradient_steps=2)
+    velocities, train_ids = np.array([0.5, 1.0, 2.0]), np.arange(3)
+    agent, learner = train_recording_learner(velocities, train_ids, 2, config, seed=0, keep_every=2)
+    plain, _ = train_pearl(CheetahVelTasks(velocities, horizon=5), train_ids, 2, config, seed=0)
+    for (name, a), b in zip(agent.state_dict().items(), plain.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=name)      # rendering changes nothing the agent sees or learns
+    # played: 3 initial episodes, then 2 iterations x 2 tasks x 2 trajectories = 11; kept: the 1st, 3rd, ... = 6
+    assert learner.frames.shape == (6, 6, 64, 64, 3) and learner.states.shape == (6, 6, 17)
+    assert learner.frames.std() > 10
+    np.testing.assert_allclose(learner.velocities[:2], [0.5, 2.0])   # initial episodes 1 and 3: tasks 0 and 2
+
+
 def test_pixel_pearl_bench_at_ci(tmp_path, monkeypatch):
     from metarl_course import bench, pearl_cheetah_bench, pixel_pearl_bench
 
@@ -82,10 +102,13 @@ def test_pixel_pearl_bench_at_ci(tmp_path, monkeypatch):
     assert len(errors) == 17 and all(r["on_recorded_data"] > 0 and r["along_stage_1"] > 0 for r in errors)
     timing = next(r for r in rows if r["method"] == "timing")
     assert timing["recorded_frames"] == 2 * 3 * 21 and timing["frames_per_second_recording"] > 1
+    # stage 4's episodes, all kept at ci: 4 initial, then 2 iterations x 2 tasks x 2 trajectories
+    assert timing["learner_frames"] == 12 * 21 and timing["cnn_pairs"] == (12 + 6) * 21
     assert set(timing["perception_losses"]) == {"3", "3c"}
     assert (tmp_path / "p.png").exists()
     saved = sorted(p.name for p in (tmp_path / "checkpoints" / "pixel-pearl" / "ci").iterdir())
-    assert saved == ["cnn3_seed0.pt", "cnn3c_seed0.pt", "cnn_seed0.pt", "losses3_seed0.json", "losses3c_seed0.json",
+    assert saved == ["cnn3_seed0.pt", "cnn3c_seed0.pt", "cnn_seed0.pt", "learner_frames_seed0.npz", "losses3_seed0.json",
+                     "losses3c_seed0.json",
                      "stage2_seed0.pt", "stage3_seed0.pt", "stage3c_seed0.pt", "stage4_seed0.pt"]
     # the control trained on its own (the command that trains it in a parallel process) is the bench's
     for name in ("stage3c_seed0.pt", "cnn3c_seed0.pt", "losses3c_seed0.json"):
