@@ -183,6 +183,11 @@ def pearl_update(agent: PEARLAgent, optimizers: dict[str, torch.optim.Optimizer]
        and z detached; then the target value network moves by τ;
     3. the policy, with z detached (the policy must not shape the task belief), plus the official
        ``policy_reg_weight`` · (E[μ²] + E[log σ²]) on its pre-tanh Gaussian (``policy_regulariser``).
+
+    When the observations are themselves computed by a network with gradients (the end-to-end
+    pixel agent of unit 05: o ↦ CNN features), that network is trained by the critic loss
+    through ``rl_batch["observations"]`` and the context (add its parameters to
+    ``optimizers["critic"]``); steps 2 and 3 see the observations detached, as in SAC from pixels.
     """
     pieces = pieces or PEARLPieces()
     mean, variance = infer_posterior(agent.encoder, context, pieces.posterior)
@@ -197,6 +202,7 @@ def pearl_update(agent: PEARLAgent, optimizers: dict[str, torch.optim.Optimizer]
                                 dones.squeeze(-1), target_next_value, gamma, reward_scale)
     _step([optimizers["critic"], optimizers["encoder"]], critic + kl_weight * kl)
 
+    obs = obs.detach()      # observations computed by a network (pixels: a CNN) are shaped by the critic alone
     pi_loss, v_loss = pieces.actor_losses(agent, obs, z)
     _step([optimizers["value"]], v_loss)
     soft_update(agent.target_value, agent.value, tau)

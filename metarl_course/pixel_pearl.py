@@ -274,10 +274,12 @@ class FrameReplay:
         return np.transpose(frames[index], (0, 3, 1, 2)).reshape(3 * self.k, *frames.shape[1:3])
 
     def sample(self, task_ids: np.ndarray, batch_size: int, context_size: int,
-               rng: np.random.Generator) -> dict[str, torch.Tensor]:
+               rng: np.random.Generator, context_frames: bool = False) -> dict[str, torch.Tensor]:
         """For each task: ``batch_size`` transitions (uniform over its episodes and steps) and
         ``context_size`` more as context. Fields (T, B, ...): stacks, next_stacks (uint8),
-        states, actions, rewards; context (T, C, 17 + 6 + 1)."""
+        states, actions, rewards; context (T, C, 17 + 6 + 1), the transitions as the agent saw
+        them, or, with ``context_frames``, context_stacks (T, C, 3k, 64, 64), context_actions
+        and context_rewards instead (for an agent that recomputes what it sees, stage 5)."""
         fields: dict[str, list] = {"stacks": [], "next_stacks": [], "states": [], "actions": [], "rewards": [],
                                    "context": []}
         for task in task_ids:
@@ -291,11 +293,18 @@ class FrameReplay:
             fields["rewards"].append([e["rewards"][t] for e, t in picks])
             context = [(episodes[i], int(t)) for i, t in zip(rng.integers(len(episodes), size=context_size),
                                                              rng.integers(len(episodes[0]["actions"]), size=context_size))]
-            fields["context"].append([np.concatenate([e["observed"][t], e["actions"][t], [e["rewards"][t]]])
-                                      for e, t in context])
-        out = {name: torch.as_tensor(np.array(value)) for name, value in fields.items()}
-        for name in ("states", "actions", "rewards", "context"):
-            out[name] = out[name].float()
+            if context_frames:
+                for name, part in (("context_stacks", lambda e, t: self._stack(e["frames"], t)),
+                                   ("context_actions", lambda e, t: e["actions"][t]),
+                                   ("context_rewards", lambda e, t: e["rewards"][t])):
+                    fields.setdefault(name, []).append([part(e, t) for e, t in context])
+            else:
+                fields["context"].append([np.concatenate([e["observed"][t], e["actions"][t], [e["rewards"][t]]])
+                                          for e, t in context])
+        out = {name: torch.as_tensor(np.array(value)) for name, value in fields.items() if value}
+        for name in ("states", "actions", "rewards", "context", "context_actions", "context_rewards"):
+            if name in out:
+                out[name] = out[name].float()
         return out
 
 
