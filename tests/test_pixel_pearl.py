@@ -106,10 +106,12 @@ def test_pixel_pearl_bench_at_ci(tmp_path, monkeypatch):
     assert timing["learner_frames"] == 12 * 21 and timing["cnn_pairs"] == (12 + 6) * 21
     assert set(timing["perception_losses"]) == {"3", "3c"}
     assert (tmp_path / "p.png").exists()
+    stage5 = next(r for r in rows if r["method"] == "stage 5: seconds per gradient step on frames")
+    assert stage5["trained"] and 0 < stage5["mean"] and stage5["projected_hours"] < 1
     saved = sorted(p.name for p in (tmp_path / "checkpoints" / "pixel-pearl" / "ci").iterdir())
-    assert saved == ["cnn3_seed0.pt", "cnn3c_seed0.pt", "cnn_seed0.pt", "learner_frames_seed0.npz", "losses3_seed0.json",
-                     "losses3c_seed0.json",
-                     "stage2_seed0.pt", "stage3_seed0.pt", "stage3c_seed0.pt", "stage4_seed0.pt"]
+    assert saved == ["cnn3_seed0.pt", "cnn3c_seed0.pt", "cnn5_seed0.pt", "cnn_seed0.pt", "learner_frames_seed0.npz",
+                     "losses3_seed0.json", "losses3c_seed0.json", "stage2_seed0.pt", "stage3_seed0.pt",
+                     "stage3c_seed0.pt", "stage4_seed0.pt", "stage5_seed0.pt"]
     # the control trained on its own (the command that trains it in a parallel process) is the bench's
     for name in ("stage3c_seed0.pt", "cnn3c_seed0.pt", "losses3c_seed0.json"):
         (tmp_path / "checkpoints" / "pixel-pearl" / "ci" / name).unlink()
@@ -119,6 +121,13 @@ def test_pixel_pearl_bench_at_ci(tmp_path, monkeypatch):
     first = [r["mean"] for r in rows if "trajectory" in r]
     assert [r["mean"] for r in again if "trajectory" in r] == pytest.approx(first)
     assert next(r for r in again if r["method"] == "timing")["perception_losses"] == timing["perception_losses"]
+    # stage 5 is skipped, and said to be, when all its steps would take longer than the preset allows
+    from metarl_course import presets
+    monkeypatch.setitem(presets.PRESETS["ci"]["bench_pixel_pearl"], "stage5_max_hours", 0)
+    skipped = bench.run_benchmark("pixel-pearl", "ci", tmp_path / "p3.json", seeds=[0])["rows"]
+    assert not [r for r in skipped if r["method"] == pixel_pearl_bench.STAGES["5"]]
+    assert not next(r for r in skipped if r["method"] == "stage 5: seconds per gradient step on frames")["trained"]
+    assert (tmp_path / "p3.png").exists()
 
 
 def test_return_drop_by_hand():
