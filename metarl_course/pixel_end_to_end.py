@@ -57,7 +57,7 @@ def end_to_end_step(agent: PEARLAgent, trunk: StateEstimator, optimizers: dict[s
         next_h = features(batch["next_stacks"])
     rl_batch = {"observations": features(batch["stacks"]), "actions": batch["actions"],
                 "rewards": batch["rewards"][..., None], "next_observations": next_h,
-                "dones": torch.zeros(T, B, 1)}
+                "dones": batch["actions"].new_zeros(T, B, 1)}
     context = torch.cat([features(batch["context_stacks"]), batch["context_actions"],
                          batch["context_rewards"].view(T, C, 1)], dim=-1)
     return pearl_update(agent, optimizers, rl_batch, context, config.kl_weight, config.gamma, config.reward_scale,
@@ -112,12 +112,15 @@ def train_end_to_end(velocities: np.ndarray, train_ids: np.ndarray, iterations: 
     return agent, trunk.eval(), losses
 
 
-def seconds_per_step(config, k: int = 3, feature_dim: int = 17, n_steps: int = 3, seed: int = 0) -> float:
+def seconds_per_step(config, k: int = 3, feature_dim: int = 17, n_steps: int = 3, seed: int = 0,
+                     device: torch.device | str = "cpu") -> float:
     """Seconds per ``end_to_end_step`` at ``config``'s meta-batch, RL batch and context batch, on random
-    frames (the cost does not depend on what the frames show): what stage 5 would take here."""
-    trunk = make_trunk(k, feature_dim, seed)
+    frames already on ``device`` (the cost does not depend on what the frames show): what stage 5's
+    gradient steps take there."""
+    device = torch.device(device)
+    trunk = make_trunk(k, feature_dim, seed).to(device)
     agent = PEARLAgent(feature_dim, 6, config.latent_dim, net_hidden=config.net_hidden,
-                       encoder_hidden=config.encoder_hidden)
+                       encoder_hidden=config.encoder_hidden).to(device)
     optimizers = make_optimizers(agent, config.lr)
     optimizers["critic"].add_param_group({"params": list(trunk.parameters())})
     gen = torch.Generator().manual_seed(seed)
@@ -129,8 +132,16 @@ def seconds_per_step(config, k: int = 3, feature_dim: int = 17, n_steps: int = 3
     batch = {"stacks": frames(B), "next_stacks": frames(B), "actions": torch.rand(T, B, 6) * 2 - 1,
              "rewards": torch.randn(T, B), "context_stacks": frames(C), "context_actions": torch.rand(T, C, 6) * 2 - 1,
              "context_rewards": torch.randn(T, C)}
-    end_to_end_step(agent, trunk, optimizers, batch, config, gen)
+    batch = {name: value.to(device) for name, value in batch.items()}
+    z_generator = torch.Generator(device).manual_seed(seed)
+
+    def step() -> None:
+        end_to_end_step(agent, trunk, optimizers, batch, config, z_generator)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    step()
     start = time.perf_counter()
     for _ in range(n_steps):
-        end_to_end_step(agent, trunk, optimizers, batch, config, gen)
+        step()
     return (time.perf_counter() - start) / n_steps

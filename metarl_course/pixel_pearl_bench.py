@@ -37,6 +37,7 @@ import numpy as np
 import torch
 
 from metarl_course.bench import register
+from metarl_course.device import get_device
 from metarl_course.pearl import PEARLConfig, environment_steps
 from metarl_course.pearl_bench import save_agent
 from metarl_course.pearl_cheetah import cheetah_vel_tasks
@@ -258,7 +259,10 @@ def pixel_pearl(preset: str, seeds: list[int]):
         projected = per_step * iterations * config.gradient_steps
         stage5 = {"method": "stage 5: seconds per gradient step on frames", "seed": seed,
                   "mean": per_step, "stderr": 0.0, "n": 3, "projected_hours": projected / 3600,
-                  "threads": torch.get_num_threads(), "trained": projected <= 3600 * study.stage5_max_hours}
+                  "threads": torch.get_num_threads(), "device": "cpu",
+                  "trained": projected <= 3600 * study.stage5_max_hours}
+        if get_device().type == "cuda":     # what the same steps take on the GPU (stage 5 itself trains on the CPU)
+            stage5["gpu_seconds_per_step"] = seconds_per_step(config, k, device=get_device())
         if stage5["trained"]:
             def train5():
                 agent, trunk, _ = train_end_to_end(velocities, train_ids, iterations, config, k=k, seed=seed,
