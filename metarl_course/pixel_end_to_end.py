@@ -48,7 +48,6 @@ def end_to_end_step(agent: PEARLAgent, trunk: StateEstimator, optimizers: dict[s
     then ``pearl_update`` on (h, a, r, h') and c. ψ must be in ``optimizers["critic"]``, so the
     Bellman error (and λ KL through c) trains it. (The cheetah never terminates: no dones.)"""
     T, B = batch["actions"].shape[:2]
-    C = batch["context_actions"].shape[1]
 
     def features(stacks: torch.Tensor) -> torch.Tensor:
         return trunk(stacks.flatten(0, 1)).view(T, stacks.shape[1], -1)
@@ -59,7 +58,7 @@ def end_to_end_step(agent: PEARLAgent, trunk: StateEstimator, optimizers: dict[s
                 "rewards": batch["rewards"][..., None], "next_observations": next_h,
                 "dones": batch["actions"].new_zeros(T, B, 1)}
     context = torch.cat([features(batch["context_stacks"]), batch["context_actions"],
-                         batch["context_rewards"].view(T, C, 1)], dim=-1)
+                         batch["context_rewards"][..., None]], dim=-1)
     return pearl_update(agent, optimizers, rl_batch, context, config.kl_weight, config.gamma, config.reward_scale,
                         config.tau, generator, pieces, config.policy_reg_weight)
 

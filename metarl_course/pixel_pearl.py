@@ -201,12 +201,14 @@ def train_recording_learner(velocities: np.ndarray, train_ids: np.ndarray, itera
     def keep(iteration: int = -1, agent: PEARLAgent | None = None) -> None:
         nonlocal played
         for task_ids, record in tasks.take_recorded():
+            if record["actions"].shape[1] == 0:          # a reset with no step after it
+                continue
             for row, task in enumerate(task_ids):
-                if record["actions"].shape[1] > 0 and played % keep_every == 0:
+                if played % keep_every == 0:
                     kept["frames"].append(record["frames"][row])
                     kept["states"].append(record["states"][row])
                     kept["velocities"].append(tasks.goals[task, 0])
-                played += record["actions"].shape[1] > 0
+                played += 1
 
     try:
         agent, _ = train_pearl(tasks, train_ids, iterations, config, seed=seed, progress=progress, callback=keep)
@@ -294,10 +296,9 @@ class FrameReplay:
             context = [(episodes[i], int(t)) for i, t in zip(rng.integers(len(episodes), size=context_size),
                                                              rng.integers(len(episodes[0]["actions"]), size=context_size))]
             if context_frames:
-                for name, part in (("context_stacks", lambda e, t: self._stack(e["frames"], t)),
-                                   ("context_actions", lambda e, t: e["actions"][t]),
-                                   ("context_rewards", lambda e, t: e["rewards"][t])):
-                    fields.setdefault(name, []).append([part(e, t) for e, t in context])
+                fields.setdefault("context_stacks", []).append([self._stack(e["frames"], t) for e, t in context])
+                fields.setdefault("context_actions", []).append([e["actions"][t] for e, t in context])
+                fields.setdefault("context_rewards", []).append([e["rewards"][t] for e, t in context])
             else:
                 fields["context"].append([np.concatenate([e["observed"][t], e["actions"][t], [e["rewards"][t]]])
                                           for e, t in context])

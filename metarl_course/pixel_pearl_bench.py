@@ -55,6 +55,7 @@ STAGES = {"4": "stage 4: PEARL on true states",
           "3": "stage 3: CNN trained with L_state + β L_Q",
           "3c": "stage 3 control: CNN keeps training, β = 0",
           "5": "stage 5: PEARL on CNN features, end to end"}
+STAGE5_TIMED_STEPS = 3     # stage 5's gradient steps timed before deciding whether to train it
 STUDY_KEYS = ("iterations", "tasks_per_iteration", "prior_trajectories", "extra_posterior_trajectories",
               "initial_trajectories")
 
@@ -255,14 +256,15 @@ def pixel_pearl(preset: str, seeds: list[int]):
             perception_losses[stage] = _losses(folder, stage, seed)
             returns[stage] = on_estimates(agent3, cnn3.eval())["returns"]
 
-        per_step = seconds_per_step(config, k)
+        per_step = seconds_per_step(config, k, n_steps=STAGE5_TIMED_STEPS)
         projected = per_step * iterations * config.gradient_steps
         stage5 = {"method": "stage 5: seconds per gradient step on frames", "seed": seed,
-                  "mean": per_step, "stderr": 0.0, "n": 3, "projected_hours": projected / 3600,
+                  "mean": per_step, "stderr": 0.0, "n": STAGE5_TIMED_STEPS, "projected_hours": projected / 3600,
                   "threads": torch.get_num_threads(), "device": "cpu",
                   "trained": projected <= 3600 * study.stage5_max_hours}
         if get_device().type == "cuda":     # what the same steps take on the GPU (stage 5 itself trains on the CPU)
-            stage5["gpu_seconds_per_step"] = seconds_per_step(config, k, device=get_device())
+            stage5["gpu_seconds_per_step"] = seconds_per_step(config, k, n_steps=STAGE5_TIMED_STEPS,
+                                                            device=get_device())
         if stage5["trained"]:
             def train5():
                 agent, trunk, _ = train_end_to_end(velocities, train_ids, iterations, config, k=k, seed=seed,
