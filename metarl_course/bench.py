@@ -73,8 +73,14 @@ def describe_machine() -> str:
 REQUIRED_ROW_KEYS = ("method", "mean", "stderr", "n")
 
 
-def run_benchmark(name: str, preset: str, out: Path, seeds: list[int] | None = None) -> dict:
-    """Run benchmark ``name`` at ``preset``; write ``out`` (JSON) and the PNG beside it."""
+def run_benchmark(name: str, preset: str, out: Path, seeds: list[int] | None = None,
+                  overrides: dict[str, dict] | None = None) -> dict:
+    """Run benchmark ``name`` at ``preset``; write ``out`` (JSON) and the PNG beside it.
+
+    ``overrides`` ({section: {key: value}}) replace budgets of the preset for this run; the
+    JSON records them, so a result measured off the preset says so."""
+    from metarl_course.presets import overridden
+
     benchmarks = registry()
     if name not in benchmarks:
         raise SystemExit(f"no benchmark {name!r}; available: {', '.join(benchmarks)}")
@@ -82,7 +88,8 @@ def run_benchmark(name: str, preset: str, out: Path, seeds: list[int] | None = N
     seeds = list(bench.default_seeds if seeds is None else seeds)
     commit = git_commit()  # the code as it was when the run started
     start = time.perf_counter()
-    rows, figure = bench.fn(preset, seeds)
+    with overridden(overrides or {}):
+        rows, figure = bench.fn(preset, seeds)
     wall = time.perf_counter() - start
     for row in rows:
         missing = [k for k in REQUIRED_ROW_KEYS if k not in row]
@@ -96,6 +103,7 @@ def run_benchmark(name: str, preset: str, out: Path, seeds: list[int] | None = N
         "machine": describe_machine(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seeds": seeds,
+        "overrides": overrides or {},
         "wall_seconds": round(wall, 3),
         "rows": rows,
     }

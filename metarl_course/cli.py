@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from metarl_course.presets import PRESET_NAMES
+from metarl_course.presets import PRESET_NAMES, parse_override
 
 
 def _version(package: str) -> str:
@@ -128,7 +128,14 @@ def bench(args: argparse.Namespace) -> int:
         return 0
     out = Path(args.out or f"benchmarks/results/{args.name}-{args.preset}.json")
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
-    result = run_benchmark(args.name, args.preset, out, seeds)
+    overrides: dict[str, dict] = {}
+    for text in args.set or []:
+        try:
+            section, key, value = parse_override(text, args.preset)
+        except ValueError as error:
+            raise SystemExit(str(error)) from None
+        overrides.setdefault(section, {})[key] = value
+    result = run_benchmark(args.name, args.preset, out, seeds, overrides)
     print(f"{args.name} at preset {args.preset}: {len(result['rows'])} rows in {result['wall_seconds']:.1f} s -> {out}")
     return 0
 
@@ -161,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", choices=PRESET_NAMES, default="laptop")
     p.add_argument("--out", help="the JSON file to write (default benchmarks/results/NAME-PRESET.json)")
     p.add_argument("--seeds", help="comma-separated seeds (default: the benchmark's)")
+    p.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
+                   help="change one budget of the preset for this run (repeatable), e.g. "
+                        "bench_pearl_point.reward_scale=2.5; the JSON records it under 'overrides'")
     p.set_defaults(fn=bench)
     return parser
 

@@ -15,9 +15,11 @@ Each unit owns one section of budgets, and every preset defines the same keys::
 
 from __future__ import annotations
 
+import json
 import os
+from contextlib import contextmanager
 from types import MappingProxyType, SimpleNamespace
-from typing import Mapping
+from typing import Any, Iterator, Mapping
 
 PRESET_NAMES = ("ci", "laptop", "paper")
 DEFAULT_PRESET = "laptop"
@@ -111,4 +113,48 @@ def get_budget(unit: str, preset: str | None = None) -> SimpleNamespace:
     if unit not in PRESETS[preset]:
         known = ", ".join(sorted(PRESETS[preset]))
         raise KeyError(f"no budgets for {unit!r} in preset {preset!r}; known sections: {known}")
-    return SimpleNamespace(preset=preset, **PRESETS[preset][unit])
+    return SimpleNamespace(preset=preset, **{**PRESETS[preset][unit], **_OVERRIDES.get(unit, {})})
+
+
+# Budgets changed for one run (``metarl-course bench NAME --set SECTION.KEY=VALUE``): {section: {key: value}}
+_OVERRIDES: dict[str, dict[str, Any]] = {}
+
+
+def parse_override(text: str, preset: str) -> tuple[str, str, Any]:
+    """``"bench_pearl_point.reward_scale=2.5"`` -> (section, key, value), checked against ``preset``:
+    the section and key must exist and the value must have the type of the preset's value
+    (an int where an int is expected; a float accepts an int)."""
+    name, sep, raw = text.partition("=")
+    section, dot, key = name.strip().rpartition(".")
+    if not sep or not dot:
+        raise ValueError(f"--set takes SECTION.KEY=VALUE, e.g. bench_pearl_point.reward_scale=2.5; got {text!r}")
+    if section not in PRESETS[preset]:
+        raise ValueError(f"--set {text!r}: no section {section!r} in preset {preset!r}; "
+                         f"known: {', '.join(sorted(PRESETS[preset]))}")
+    if key not in PRESETS[preset][section]:
+        raise ValueError(f"--set {text!r}: section {section!r} has no key {key!r}; "
+                         f"known: {', '.join(sorted(PRESETS[preset][section]))}")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw.strip()
+    old = PRESETS[preset][section][key]
+    if isinstance(old, float) and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if type(value) is not type(old):
+        raise ValueError(f"--set {text!r}: {section}.{key} is {type(old).__name__} ({old!r}), "
+                         f"got {type(value).__name__}")
+    return section, key, value
+
+
+@contextmanager
+def overridden(overrides: Mapping[str, Mapping[str, Any]]) -> Iterator[None]:
+    """Within the block, ``get_budget`` returns these values in place of the preset's."""
+    saved = {k: dict(v) for k, v in _OVERRIDES.items()}
+    for section, values in overrides.items():
+        _OVERRIDES.setdefault(section, {}).update(values)
+    try:
+        yield
+    finally:
+        _OVERRIDES.clear()
+        _OVERRIDES.update(saved)

@@ -39,3 +39,19 @@ def test_get_budget_reads_the_active_preset(monkeypatch):
     assert budget.preset == "laptop" and budget.n_test_tasks == presets.PRESETS["laptop"]["00_meta_rl_problem"]["n_test_tasks"]
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     assert presets.get_budget("00_meta_rl_problem").preset == "ci"
+
+
+def test_set_overrides_one_budget_for_the_block_and_checks_it():
+    from metarl_course.presets import get_budget, overridden, parse_override
+
+    section, key, value = parse_override("bench_pearl_point.reward_scale=2", "laptop")
+    assert (section, key, value) == ("bench_pearl_point", "reward_scale", 2.0) and isinstance(value, float)
+    before = get_budget("bench_pearl_point", "laptop").reward_scale
+    with overridden({section: {key: value}}):
+        assert get_budget("bench_pearl_point", "laptop").reward_scale == 2.0
+        assert get_budget("bench_pearl_point", "ci").reward_scale == 2.0
+    assert get_budget("bench_pearl_point", "laptop").reward_scale == before
+    for bad, words in (("bench_pearl_point.iterations=2.5", "is int"), ("bench_pearl_point.nope=1", "no key"),
+                       ("nope.iterations=1", "no section"), ("reward_scale=2", "SECTION.KEY=VALUE")):
+        with pytest.raises(ValueError, match=words):
+            parse_override(bad, "laptop")
