@@ -46,15 +46,17 @@ def load_agent(path: Path, obs_dim: int = 2, act_dim: int = 2) -> tuple[PEARLAge
     return agent, config
 
 
-def held_out_success(agent: PEARLAgent, env, n_trajectories: int, n_exploration: int,
+def held_out_success(agent: PEARLAgent, tasks, task_ids: np.ndarray, n_trajectories: int, n_exploration: int,
                      seed: int, repeats: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Per trajectory index: success (sparse return > 0) and sparse return on each held-out task, (K, M) each,
-    averaged over ``repeats`` independent meta-test runs (seeds ``seed``, ``seed + 1``, ...): each run draws
-    its own prior samples of z, so one run per task measures the luck of the draw as much as the agent."""
-    runs = [meta_test(agent, env, n_trajectories, n_exploration,
-                      generator=torch.Generator().manual_seed(seed + r))[0].cpu().numpy() for r in range(repeats)]
-    returns = np.stack(runs)
-    return (returns > 0).astype(float).mean(axis=0), returns.mean(axis=0)
+    """Per trajectory index: success (sparse return > 0) and sparse return on each task of ``task_ids``, (K, M)
+    each, averaged over ``repeats`` independent meta-test runs: each run draws its own prior samples of z, so
+    one run per task measures the luck of the draw as much as the agent. The runs are rows of one batch
+    (every task repeated ``repeats`` times), z drawn from one generator seeded ``seed``."""
+    M = len(task_ids)
+    returns = meta_test(agent, tasks.env(np.tile(task_ids, repeats)), n_trajectories, n_exploration,
+                        generator=torch.Generator().manual_seed(seed))[0].cpu().numpy().reshape(n_trajectories,
+                                                                                               repeats, M)
+    return (returns > 0).astype(float).mean(axis=1), returns.mean(axis=1)
 
 
 def prior_z_endpoints(agent: PEARLAgent, tasks, task_id: int, n: int = 200, bins: int = 10,
@@ -101,18 +103,17 @@ def point_guess_success(goals: np.ndarray, n_guesses: int, n_draws: int = 4000, 
     return float(hits.any(axis=-1).mean())
 
 
-def exploration_sweep(agent: PEARLAgent, env, goals: np.ndarray, n_exps: tuple[int, ...], n_posterior: int,
+def exploration_sweep(agent: PEARLAgent, tasks, task_ids: np.ndarray, n_exps: tuple[int, ...], n_posterior: int,
                       seed: int, repeats: int) -> list[dict]:
     """For each number n of exploration trajectories (z ~ prior), at meta-test: the share of goals found by one of
     them, the success of the ``n_posterior`` trajectories after them (z ~ posterior), and the same share for
     exploring by uniform point guesses (``point_guess_success``)."""
-    rows = []
+    rows, goals, M = [], tasks.goals[task_ids], len(task_ids)
     for n in n_exps:
-        s, _ = held_out_success(agent, env, n + n_posterior, n, seed, repeats)
-        runs = [meta_test(agent, env, n, n, generator=torch.Generator().manual_seed(seed + r))[0].cpu().numpy() > 0
-                for r in range(repeats)]
-        found = np.stack(runs).any(axis=1).mean(axis=0)                                  # per goal
-        after = s[n:].mean(axis=0)
+        returns = meta_test(agent, tasks.env(np.tile(task_ids, repeats)), n + n_posterior, n,
+                            generator=torch.Generator().manual_seed(seed))[0].cpu().numpy().reshape(-1, repeats, M)
+        found = (returns[:n] > 0).any(axis=0).mean(axis=0)                               # per goal
+        after = (returns[n:] > 0).mean(axis=(0, 1))
         for method, values in (("PEARL, goal found during exploration", found),
                                ("PEARL, success after exploration", after)):
             rows.append({"method": method, "exploration_trajectories": n, "mean": float(values.mean()),
@@ -153,7 +154,7 @@ def pearl_point(preset: str, seeds: list[int]):
 
         def evaluate(iteration: int, agent: PEARLAgent) -> None:
             if (iteration + 1) % budget.eval_every == 0 or iteration + 1 == budget.iterations:
-                s, _ = held_out_success(agent, tasks.env(test_ids), K, n_exp, seed, budget.n_test_repeats)
+                s, _ = held_out_success(agent, tasks, test_ids, K, n_exp, seed, budget.n_test_repeats)
                 curve.append((environment_steps(config, len(train_ids), iteration + 1), float(s[-1].mean()),
                               float(s.max(axis=0).mean())))
 
@@ -165,15 +166,15 @@ def pearl_point(preset: str, seeds: list[int]):
                        "mean": max(ends["angle_histogram"]) / 200, "stderr": 0.0, "n": 200,
                        "unit": "fraction of 200 draws ending in the most visited of 10 sectors of [0, π] (0.1 if even)"})
         R = budget.n_test_repeats
-        s, r = held_out_success(agent, tasks.env(test_ids), K, n_exp, 1000 + seed, R)
-        s_prior, _ = held_out_success(agent, tasks.env(test_ids), K, K, 1000 + seed, R)
-        s_alg2, _ = held_out_success(agent, tasks.env(test_ids), K, 1, 1000 + seed, R)
-        s_train, _ = held_out_success(agent, tasks.env(train_ids), K, n_exp, 2000 + seed, R)
+        s, r = held_out_success(agent, tasks, test_ids, K, n_exp, 1000 + seed, R)
+        s_prior, _ = held_out_success(agent, tasks, test_ids, K, K, 1000 + seed, R)
+        s_alg2, _ = held_out_success(agent, tasks, test_ids, K, 1, 1000 + seed, R)
+        s_train, _ = held_out_success(agent, tasks, train_ids, K, n_exp, 2000 + seed, R)
         for name, values, ids in (("training", s_train, train_ids), ("held-out", s, test_ids)):
             spread += [{"method": f"PEARL success after exploration by goal sector, {name} goals", "seed": seed, **row}
                        for row in success_by_sector(values, tasks.goals[ids], n_exp)]
         spread += [{**row, "seed": seed} for row in exploration_sweep(
-            agent, tasks.env(test_ids), tasks.goals[test_ids], tuple(budget.exploration_sweep), K - n_exp,
+            agent, tasks, test_ids, tuple(budget.exploration_sweep), K - n_exp,
             3000 + seed, R)]
         success_alg2.append(s_alg2)
         success.append(s)

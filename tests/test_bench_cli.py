@@ -6,7 +6,9 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+import torch
 
 from metarl_course import bench, cli
 
@@ -166,3 +168,25 @@ def test_pixel_estimator_reports_relative_error_per_dimension(tmp_path, monkeypa
     assert {r["k"] for r in rows} == {1, 3} and len(rows) == 2 * 17
     assert all(r["mean"] >= 0 and r["unit"] == "held-out RMSE / std of the dimension" for r in rows)
     assert (tmp_path / "e.png").exists() and len(list((tmp_path / "cache").iterdir())) == 1
+
+
+def test_held_out_success_averages_each_tasks_own_runs():
+    """The repeated runs are rows of one batch; each task's mean must come from its own rows."""
+    from metarl_course import pearl_bench
+    from metarl_course.pearl import PEARLAgent, meta_test, sparse_point_tasks
+
+    torch.manual_seed(0)
+    tasks, _, test_ids = sparse_point_tasks()
+    agent = PEARLAgent(2, 2, 2, net_hidden=(8,), encoder_hidden=(8,))
+    with torch.no_grad():          # whatever z, the policy walks 0.05 g per step: it reaches g of the first task
+        for p in agent.policy.parameters():
+            p.zero_()
+        agent.policy.net[-1].bias[:2] = torch.atanh(torch.as_tensor(tasks.goals[test_ids[0]]) / 2)
+    ids = test_ids[:3]
+    success, returns = pearl_bench.held_out_success(agent, tasks, ids, 2, 1, seed=0, repeats=4)
+    assert success.shape == returns.shape == (2, 3)
+    assert success[:, 0].tolist() == [1.0, 1.0]          # found on every run
+    runs = meta_test(agent, tasks.env(np.tile(ids, 4)), 2, 1, generator=torch.Generator().manual_seed(0))[0]
+    expected = runs.reshape(2, 4, 3).mean(dim=1)
+    assert np.allclose(returns, expected.numpy())
+    assert returns[0, 0] > 0 and np.allclose(returns[:, 0], runs[:, 0].numpy())   # deterministic, so every run alike
