@@ -190,3 +190,21 @@ def test_held_out_success_averages_each_tasks_own_runs():
     expected = runs.reshape(2, 4, 3).mean(dim=1)
     assert np.allclose(returns, expected.numpy())
     assert returns[0, 0] > 0 and np.allclose(returns[:, 0], runs[:, 0].numpy())   # deterministic, so every run alike
+
+
+def test_bench_set_is_checked_before_anything_runs_and_recorded(tmp_path, monkeypatch):
+    with pytest.raises(SystemExit, match="has no key 'nope'"):
+        cli.main(["bench", "nav-protocol", "--preset", "ci", "--set", "bench_pearl_point.nope=1"])
+    seen = {}
+
+    def fake(preset, seeds):
+        from metarl_course.presets import get_budget
+        seen["kl"] = get_budget("bench_pearl_point", preset).kl_weight
+        return [{"method": "m", "mean": 0.0, "stderr": 0.0, "n": 1}], None
+
+    monkeypatch.setitem(bench._REGISTRY, "fake", bench.Benchmark("fake", fake, "a fake", (0,)))
+    monkeypatch.setattr(bench, "registry", lambda: dict(bench._REGISTRY))
+    out = tmp_path / "f.json"
+    assert cli.main(["bench", "fake", "--preset", "ci", "--out", str(out), "--set", "bench_pearl_point.kl_weight=0.5"]) == 0
+    assert seen["kl"] == 0.5
+    assert json.loads(out.read_text())["overrides"] == {"bench_pearl_point": {"kl_weight": 0.5}}
