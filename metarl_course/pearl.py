@@ -316,7 +316,7 @@ class PEARLConfig:
     policy_reg_weight: float = 1e-3  # on the policy's pre-tanh mean² and log-std² (official: 1e-3 each)
 
 
-BUDGET_KEYS = ("latent_dim", "kl_weight", "reward_scale", "rl_batch", "context_batch", "meta_batch",
+BUDGET_KEYS = ("latent_dim", "lr", "kl_weight", "reward_scale", "rl_batch", "context_batch", "meta_batch",
                "tasks_per_iteration", "initial_trajectories", "prior_trajectories", "posterior_trajectories",
                "gradient_steps", "exploration_trajectories", "policy_reg_weight")
 
