@@ -27,9 +27,15 @@ def test_every_preset_defines_the_same_budgets():
     assert sections["ci"] == sections["laptop"] == sections["paper"]
 
 
+# settings that are not sizes: the laptop preset's learning rate is larger than the paper's (short budget)
+NOT_SIZES = {"lr"}
+
+
 def test_budgets_grow_from_ci_to_paper():
     for unit, ci in presets.PRESETS["ci"].items():
         for key, value in ci.items():
+            if key in NOT_SIZES:
+                continue
             assert value <= presets.PRESETS["laptop"][unit][key] <= presets.PRESETS["paper"][unit][key], (unit, key)
 
 
