@@ -18,11 +18,14 @@ unit reproduces compares five ways of putting f_φ and PEARL together:
 4. PEARL on true states (the upper bound);
 5. PEARL whose networks read the frames end to end.
 
+A control for stage 2 (``train_on_noisy_states``) trains on true states plus white noise
+the size of the estimator's error, without a camera.
+
 This module holds the pieces they share: ``PixelCheetahTasks``, a task set that renders and
 perceives (it plugs into ``pearl.train_pearl`` and ``pearl.meta_test`` like any task set),
 frames recorded along the trained agent's own trajectories (``record_agent_frames``) and
 along a learner's (``train_recording_learner``), the data the estimator is trained on,
-stage 1, and stages 2 and 3.
+stage 1, stage 2 and its noise control, and stage 3.
 """
 
 from __future__ import annotations
@@ -244,6 +247,68 @@ def train_on_estimates(perceive: Perception, velocities: np.ndarray, train_ids: 
     tasks = PixelCheetahTasks(velocities, k=k, perceive=perceive, horizon=config.horizon, seed=seed)
     try:
         return train_pearl(tasks, train_ids, iterations, config, seed=seed, progress=progress, callback=callback)
+    finally:
+        tasks.close()
+
+
+# -- stage 2's noise control: true states plus noise the size of the estimator's error -------
+class NoisyCheetahBatch(CheetahVelBatch):
+    """``CheetahVelBatch`` whose observations are the true states plus fresh Gaussian noise,
+
+        s̃_t = s_t + σ ⊙ ε_t,   ε_t ~ N(0, I) independently at every step,
+
+    with σ the estimator's RMSE per state dimension. No frame is rendered: it separates how
+    much of stage 2's loss comes from the *size* of the estimation error from what comes from
+    its structure (the CNN's errors are biased, correlated in time and largest in states it
+    rarely saw; white noise is none of these)."""
+
+    def __init__(self, envs, velocities: np.ndarray, horizon: int, noise_std: torch.Tensor,
+                 generator: torch.Generator) -> None:
+        super().__init__(envs, velocities, horizon)
+        self.noise_std, self.generator = noise_std, generator
+
+    def _noisy(self, states: torch.Tensor) -> torch.Tensor:
+        return states + self.noise_std * torch.randn(states.shape, generator=self.generator)
+
+    def reset(self) -> torch.Tensor:
+        return self._noisy(super().reset())
+
+    def step(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        states, rewards, terminated = super().step(actions)
+        return self._noisy(states), rewards, terminated
+
+
+class NoisyCheetahTasks(CheetahVelTasks):
+    """HalfCheetah-velocity tasks observed as true state + N(0, diag(σ²)) (``NoisyCheetahBatch``).
+    The noise comes from one generator seeded ``seed``; ``env(ids, seed)`` (an evaluation)
+    restarts it from ``seed``, as it restarts the simulators' reset noise."""
+
+    def __init__(self, velocities: np.ndarray, noise_std: np.ndarray, horizon: int = 200, seed: int = 0) -> None:
+        super().__init__(velocities, horizon, seed)
+        self.noise_std = torch.as_tensor(np.asarray(noise_std, dtype=np.float32))
+        if self.noise_std.shape != (self.obs_dim,) or bool((self.noise_std < 0).any()):
+            raise ValueError(f"noise_std must be {self.obs_dim} non-negative numbers, got shape "
+                             f"{tuple(self.noise_std.shape)}")
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def env(self, task_ids: np.ndarray, seed: int | None = None) -> NoisyCheetahBatch:
+        task_ids = np.asarray(task_ids)
+        if seed is not None:
+            self.generator.manual_seed(seed)
+        return NoisyCheetahBatch(self._reseeded(len(task_ids), seed), self.goals[task_ids, 0], self.horizon,
+                                 self.noise_std, self.generator)
+
+
+def train_on_noisy_states(noise_std: np.ndarray, velocities: np.ndarray, train_ids: np.ndarray, iterations: int,
+                          config, seed: int = 0, progress: bool = False) -> tuple[PEARLAgent, object]:
+    """Stage 2's noise control: Algorithm 1 of PEARL on ``NoisyCheetahTasks``, every observation
+    (replay buffers and context included) a true state plus white noise of std ``noise_std``.
+    Same budget as stage 2, no rendering. Returns (agent, history)."""
+    from metarl_course.pearl import train_pearl
+
+    tasks = NoisyCheetahTasks(velocities, noise_std, horizon=config.horizon, seed=seed)
+    try:
+        return train_pearl(tasks, train_ids, iterations, config, seed=seed, progress=progress)
     finally:
         tasks.close()
 

@@ -12,6 +12,8 @@ they are compared at the same number of environment steps:
   (``pixel_pearl.train_recording_learner``: the states a learner passes through, which
   stages 2 and 3 pass through too);
 - stage 2: PEARL trained from scratch and run on that CNN's estimates (CNN fixed);
+- stage 2's noise control (``2n``): PEARL trained and run on true states plus white noise
+  of the CNN's RMSE per dimension (no camera): does the error's size alone stop stage 2?
 - stage 3: as stage 2, but the CNN, starting from the same weights, keeps learning during
   meta-training from L_state + β L_Q (``pixel_pearl.train_jointly``); and its control,
   the same with β = 0 (the CNN keeps learning from the agent's data, without the RL signal).
@@ -29,6 +31,7 @@ by a rerun, so an interrupted run resumes at the stage it had reached.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import time
 from pathlib import Path
@@ -42,8 +45,10 @@ from metarl_course.pearl import PEARLConfig, environment_steps
 from metarl_course.pearl_bench import save_agent
 from metarl_course.pearl_cheetah import cheetah_vel_tasks
 from metarl_course.pearl_cheetah_bench import CHECKPOINTS, cheetah_config, evaluate, load_agent, mean_row
-from metarl_course.pixel_pearl import (PixelCheetahTasks, evaluate_on_estimates, record_agent_frames, return_drop,
-                                       train_jointly, train_on_estimates, train_recording_learner)
+from metarl_course.pearl import PEARLAgent
+from metarl_course.pixel_pearl import (NoisyCheetahTasks, PixelCheetahTasks, evaluate_on_estimates, record_agent_frames,
+                                       return_drop, train_jointly, train_on_estimates, train_on_noisy_states,
+                                       train_recording_learner)
 from metarl_course.pixel_end_to_end import seconds_per_step, train_end_to_end
 from metarl_course.pixels import FrameDataset
 from metarl_course.presets import get_budget
@@ -52,6 +57,7 @@ from metarl_course.state_estimator import STATE_NAMES, StateEstimator, fit_state
 STAGES = {"4": "stage 4: PEARL on true states",
           "1": "stage 1: trained on true states, run on CNN estimates",
           "2": "stage 2: trained and run on CNN estimates",
+          "2n": "stage 2 control: true states + white noise of the CNN's RMSE",
           "3": "stage 3: CNN trained with L_state + β L_Q",
           "3c": "stage 3 control: CNN keeps training, β = 0",
           "5": "stage 5: PEARL on CNN features, end to end"}
@@ -98,38 +104,72 @@ def load_estimator(path: Path) -> StateEstimator:
     return model.eval()
 
 
+def _train_once(folder: Path, stage: str, seed: int, train, load):
+    """A stage trained by one process only: ``load()`` if its checkpoint ``stage<stage>_seed<seed>.pt``
+    exists (after waiting for a live process that is training it), else ``train()``, which
+    saves it, with a marker holding this process's PID meanwhile."""
+    marker = folder / f"stage{stage}_seed{seed}.running"
+    _wait_for_other_trainer(marker)
+    if (folder / f"stage{stage}_seed{seed}.pt").exists():
+        return load()
+    folder.mkdir(parents=True, exist_ok=True)
+    marker.write_text(str(os.getpid()))
+    try:
+        return train()
+    finally:
+        marker.unlink(missing_ok=True)
+
+
 def train_stage3(preset: str, seed: int, stage: str, cnn: StateEstimator | None = None):
     """Stage 3 (``stage="3"``, β from the preset) or its control (``"3c"``, β = 0), from the
     supervised CNN of the same preset and seed: trained and saved (agent, CNN and the CNN's
     losses per iteration), or loaded when already saved. Returns (agent, CNN).
 
-    Also a command, so that the two runs can train in parallel processes, one per core,
+    Also a command, so that the runs can train in parallel processes, one per core,
     before the bench loads them: ``python -m metarl_course.pixel_pearl_bench laptop 0 3c``.
     """
-    import json
-
     folder = CHECKPOINTS / "pixel-pearl" / preset
     agent_path, cnn_path = folder / f"stage{stage}_seed{seed}.pt", folder / f"cnn{stage}_seed{seed}.pt"
-    _wait_for_other_trainer(folder / f"stage{stage}_seed{seed}.running")
-    if agent_path.exists():
-        return load_agent(agent_path)[0], load_estimator(cnn_path)
-    marker = folder / f"stage{stage}_seed{seed}.running"
-    folder.mkdir(parents=True, exist_ok=True)
-    marker.write_text(str(os.getpid()))
-    study = get_budget("bench_pixel_pearl", preset)
-    cheetah = get_budget("bench_pearl_cheetah_vel", preset)
-    config, iterations = study_config(preset)
-    tasks, train_ids, _ = cheetah_vel_tasks(cheetah.n_train, cheetah.n_test, cheetah.horizon)
-    model = copy.deepcopy(cnn if cnn is not None else load_estimator(folder / f"cnn_seed{seed}.pt"))
-    weight = study.weight if stage == "3" else 0.0
-    agent, _, losses = train_jointly(model, tasks.goals[:, 0], train_ids, iterations, config, weight,
-                                     study.perception_steps, study.perception_batch, k=study.k, lr=study.cnn_lr,
-                                     seed=seed, progress=True)
-    save_estimator(model, study.k, cnn_path)
-    (folder / f"losses{stage}_seed{seed}.json").write_text(json.dumps(losses))
-    save_agent(agent, config, agent_path)
-    marker.unlink()
-    return agent, model.eval()
+
+    def train():
+        study = get_budget("bench_pixel_pearl", preset)
+        cheetah = get_budget("bench_pearl_cheetah_vel", preset)
+        config, iterations = study_config(preset)
+        tasks, train_ids, _ = cheetah_vel_tasks(cheetah.n_train, cheetah.n_test, cheetah.horizon)
+        model = copy.deepcopy(cnn if cnn is not None else load_estimator(folder / f"cnn_seed{seed}.pt"))
+        weight = study.weight if stage == "3" else 0.0
+        agent, _, losses = train_jointly(model, tasks.goals[:, 0], train_ids, iterations, config, weight,
+                                         study.perception_steps, study.perception_batch, k=study.k,
+                                         lr=study.cnn_lr, seed=seed, progress=True)
+        save_estimator(model, study.k, cnn_path)
+        (folder / f"losses{stage}_seed{seed}.json").write_text(json.dumps(losses))
+        save_agent(agent, config, agent_path)
+        return agent, model.eval()
+
+    return _train_once(folder, stage, seed, train, lambda: (load_agent(agent_path)[0], load_estimator(cnn_path)))
+
+
+def train_noise_control(preset: str, seed: int) -> PEARLAgent:
+    """Stage 2's noise control (``pixel_pearl.train_on_noisy_states``): PEARL on true states plus
+    white noise of the supervised CNN's RMSE per dimension, which the bench saves beside the
+    CNN as ``noise_seed<seed>.json``. Trained and saved, or loaded. Returns the agent.
+
+    Also a command: ``python -m metarl_course.pixel_pearl_bench laptop 0 2n``.
+    """
+    folder = CHECKPOINTS / "pixel-pearl" / preset
+    agent_path = folder / f"stage2n_seed{seed}.pt"
+
+    def train():
+        cheetah = get_budget("bench_pearl_cheetah_vel", preset)
+        config, iterations = study_config(preset)
+        tasks, train_ids, _ = cheetah_vel_tasks(cheetah.n_train, cheetah.n_test, cheetah.horizon)
+        noise_std = json.loads((folder / f"noise_seed{seed}.json").read_text())["rmse"]
+        agent, _ = train_on_noisy_states(np.array(noise_std), tasks.goals[:, 0], train_ids, iterations, config,
+                                         seed=seed, progress=True)
+        save_agent(agent, config, agent_path)
+        return agent
+
+    return _train_once(folder, "2n", seed, train, lambda: load_agent(agent_path)[0])
 
 
 def _wait_for_other_trainer(marker: Path, poll_seconds: float = 30.0) -> None:
@@ -151,8 +191,6 @@ def _wait_for_other_trainer(marker: Path, poll_seconds: float = 30.0) -> None:
 
 def _losses(folder: Path, stage: str, seed: int) -> dict:
     """The estimator's losses per iteration that ``train_stage3`` saved beside the checkpoint."""
-    import json
-
     path = folder / f"losses{stage}_seed{seed}.json"
     return json.loads(path.read_text()) if path.exists() else {}
 
@@ -227,6 +265,8 @@ def pixel_pearl(preset: str, seeds: list[int]):
         cnn = cnn.eval()
         test = np.arange(len(frames) - int(0.2 * len(frames)), len(frames))   # fit_state_estimator's held-out block
         on_data = per_dimension_error(cnn, frames[test], states[test])
+        noise_std = [on_data[name]["rmse"] for name in STATE_NAMES]
+        (folder / f"noise_seed{seed}.json").write_text(json.dumps({"rmse": noise_std, "names": list(STATE_NAMES)}))
         n_frames = len(frames)
         frames = states = None           # free the stacks (about 0.5 GB at laptop)
 
@@ -249,6 +289,11 @@ def pixel_pearl(preset: str, seeds: list[int]):
         agent2, _ = timed("stage 2", lambda: _cached(folder / f"stage2_seed{seed}.pt", train2,
                                                      lambda p: load_agent(p)[0]))
         returns["2"] = on_estimates(agent2, cnn)["returns"]
+
+        agent2n = timed("stage 2n", lambda: train_noise_control(preset, seed))
+        noisy = NoisyCheetahTasks(velocities, noise_std, horizon=config.horizon, seed=seed)
+        returns["2n"] = evaluate(agent2n, noisy, test_ids, K, n_exp, 1000 + seed)["returns"]
+        noisy.close()
 
         perception_losses = {}
         for stage in ("3", "3c"):
@@ -311,7 +356,10 @@ def pixel_pearl(preset: str, seeds: list[int]):
 if __name__ == "__main__":
     import sys
 
-    train_stage3(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+    if sys.argv[3] == "2n":
+        train_noise_control(sys.argv[1], int(sys.argv[2]))
+    else:
+        train_stage3(sys.argv[1], int(sys.argv[2]), sys.argv[3])
 
 
 def _figure(picture, K: int):
@@ -319,8 +367,8 @@ def _figure(picture, K: int):
 
     returns, on_data, along, error = picture
     fig, (ax, ax2, ax3) = plt.subplots(1, 3, figsize=(16, 4.2))
-    labels = ["4: true states", "1: trained on states", "2: trained on ŝ", "3: + β L_Q", "3, β = 0",
-              "5: end to end"]
+    labels = ["4: true states", "1: trained on states", "2: trained on ŝ", "2, control: s + noise", "3: + β L_Q",
+              "3, β = 0", "5: end to end"]
     for i, stage in enumerate(STAGES):
         if stage not in returns:
             ax.text(i, 0, "not run", rotation=90, ha="center", va="top", fontsize=8)
@@ -329,7 +377,7 @@ def _figure(picture, K: int):
         ax.bar(i, last.mean(), yerr=last.std(ddof=1) / np.sqrt(len(last)) if len(last) > 1 else 0, color=f"C{i}",
                capsize=4)
     ax.set_xticks(range(len(STAGES)), labels, rotation=20, fontsize=8)
-    ax.set(ylabel="held-out return after adaptation", title="The five-way comparison")
+    ax.set(ylabel="held-out return after adaptation", title="The five-way comparison, with two controls")
     x = np.arange(len(STATE_NAMES))
     ax2.bar(x - 0.2, [on_data[n]["relative"] for n in STATE_NAMES], width=0.4, label="recorded episodes")
     ax2.bar(x + 0.2, along, width=0.4, label="stage 1: acting on estimates")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -110,12 +112,18 @@ def test_pixel_pearl_bench_at_ci(tmp_path, monkeypatch):
     assert stage5["trained"] and 0 < stage5["mean"] and stage5["projected_hours"] < 1
     saved = sorted(p.name for p in (tmp_path / "checkpoints" / "pixel-pearl" / "ci").iterdir())
     assert saved == ["cnn3_seed0.pt", "cnn3c_seed0.pt", "cnn5_seed0.pt", "cnn_seed0.pt", "learner_frames_seed0.npz",
-                     "losses3_seed0.json", "losses3c_seed0.json", "stage2_seed0.pt", "stage3_seed0.pt",
-                     "stage3c_seed0.pt", "stage4_seed0.pt", "stage5_seed0.pt"]
+                     "losses3_seed0.json", "losses3c_seed0.json", "noise_seed0.json", "stage2_seed0.pt",
+                     "stage2n_seed0.pt", "stage3_seed0.pt", "stage3c_seed0.pt", "stage4_seed0.pt", "stage5_seed0.pt"]
+    # the noise control's σ is the CNN's RMSE per dimension on its held-out frames
+    folder = tmp_path / "checkpoints" / "pixel-pearl" / "ci"
+    noise = json.loads((folder / "noise_seed0.json").read_text())
+    std = pixel_pearl_bench.load_estimator(folder / "cnn_seed0.pt").state_std.numpy()
+    np.testing.assert_allclose(noise["rmse"], [r["on_recorded_data"] for r in errors] * std, rtol=1e-5)
     # the control trained on its own (the command that trains it in a parallel process) is the bench's
-    for name in ("stage3c_seed0.pt", "cnn3c_seed0.pt", "losses3c_seed0.json"):
+    for name in ("stage3c_seed0.pt", "cnn3c_seed0.pt", "losses3c_seed0.json", "stage2n_seed0.pt"):
         (tmp_path / "checkpoints" / "pixel-pearl" / "ci" / name).unlink()
     pixel_pearl_bench.train_stage3("ci", 0, "3c")
+    pixel_pearl_bench.train_noise_control("ci", 0)
     # a rerun loads every stage instead of training it again, and measures the same returns
     again = bench.run_benchmark("pixel-pearl", "ci", tmp_path / "p2.json", seeds=[0])["rows"]
     first = [r["mean"] for r in rows if "trajectory" in r]
@@ -235,3 +243,35 @@ def test_a_stage_marked_by_a_dead_trainer_is_trained_here(tmp_path):
         marker.write_text(str(alive.pid))
         _wait_for_other_trainer(marker, poll_seconds=0.05)   # waits for the live one to end
         assert not marker.exists() and (alive.poll() is not None)
+
+
+def test_noisy_cheetah_adds_white_noise_of_the_given_size_per_dimension():
+    from metarl_course.pearl_cheetah import CheetahVelTasks
+    from metarl_course.pixel_pearl import NoisyCheetahTasks
+
+    sigma = np.zeros(17)
+    sigma[8] = 0.5                                   # vx only
+    clean, noisy = CheetahVelTasks(np.array([1.0, 2.0]), horizon=5), NoisyCheetahTasks(np.array([1.0, 2.0]), sigma,
+                                                                                       horizon=5)
+    actions = torch.rand(200, 2, 1, 6, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    gaps, rewards = [], []
+    for tasks in (clean, noisy):
+        env = tasks.env(np.array([0, 1]), seed=3)
+        seen, got = [env.reset()], []
+        for a in actions:
+            obs, reward, _ = env.step(a)
+            seen.append(obs)
+            got.append(reward)
+        gaps.append(torch.stack(seen))
+        rewards.append(torch.stack(got))
+    gap = gaps[1] - gaps[0]                           # the same simulators, so the difference is the noise
+    torch.testing.assert_close(rewards[1], rewards[0])              # the reward is the true state's
+    assert gap[..., :8].abs().max() == 0 and gap[..., 9:].abs().max() == 0
+    assert float(gap[..., 8].std()) == pytest.approx(0.5, rel=0.1) and abs(float(gap[..., 8].mean())) < 0.06
+    assert float((gap[1:, ..., 8] * gap[:-1, ..., 8]).mean()) == pytest.approx(0.0, abs=0.04)   # white in time
+    again = noisy.env(np.array([0, 1]), seed=3).reset()
+    torch.testing.assert_close(again, gaps[1][0])                   # an evaluation's noise restarts from its seed
+    with pytest.raises(ValueError, match="17 non-negative"):
+        NoisyCheetahTasks(np.array([1.0]), np.ones(3))
+    clean.close()
+    noisy.close()
