@@ -113,17 +113,21 @@ def test_pixel_pearl_bench_at_ci(tmp_path, monkeypatch):
     saved = sorted(p.name for p in (tmp_path / "checkpoints" / "pixel-pearl" / "ci").iterdir())
     assert saved == ["cnn3_seed0.pt", "cnn3c_seed0.pt", "cnn5_seed0.pt", "cnn_seed0.pt", "learner_frames_seed0.npz",
                      "losses3_seed0.json", "losses3c_seed0.json", "noise_seed0.json", "stage2_seed0.pt",
-                     "stage2n_seed0.pt", "stage3_seed0.pt", "stage3c_seed0.pt", "stage4_seed0.pt", "stage5_seed0.pt"]
+                     "stage2n_seed0.pt", "stage2nx_seed0.pt", "stage3_seed0.pt", "stage3c_seed0.pt", "stage4_seed0.pt", "stage5_seed0.pt"]
     # the noise control's σ is the CNN's RMSE per dimension on its held-out frames
     folder = tmp_path / "checkpoints" / "pixel-pearl" / "ci"
     noise = json.loads((folder / "noise_seed0.json").read_text())
     std = pixel_pearl_bench.load_estimator(folder / "cnn_seed0.pt").state_std.numpy()
     np.testing.assert_allclose(noise["rmse"], [r["on_recorded_data"] for r in errors] * std, rtol=1e-5)
     # the control trained on its own (the command that trains it in a parallel process) is the bench's
-    for name in ("stage3c_seed0.pt", "cnn3c_seed0.pt", "losses3c_seed0.json", "stage2n_seed0.pt"):
+    for name in ("stage3c_seed0.pt", "cnn3c_seed0.pt", "losses3c_seed0.json", "stage2n_seed0.pt",
+                 "stage2nx_seed0.pt"):
         (tmp_path / "checkpoints" / "pixel-pearl" / "ci" / name).unlink()
     pixel_pearl_bench.train_stage3("ci", 0, "3c")
-    pixel_pearl_bench.train_noise_control("ci", 0)
+    pixel_pearl_bench.train_noise_control("ci", 0, "2n")
+    pixel_pearl_bench.train_noise_control("ci", 0, "2nx")
+    with pytest.raises(ValueError, match="not a noise control"):
+        pixel_pearl_bench.train_noise_control("ci", 0, "2")
     # a rerun loads every stage instead of training it again, and measures the same returns
     again = bench.run_benchmark("pixel-pearl", "ci", tmp_path / "p2.json", seeds=[0])["rows"]
     first = [r["mean"] for r in rows if "trajectory" in r]
