@@ -256,6 +256,16 @@ def pixel_pearl(preset: str, seeds: list[int]):
         agent4, how4 = timed("stage 4", lambda: _cached(folder / f"stage4_seed{seed}.pt", train_state_agent,
                                                         load_state_agent))
         returns["4"] = evaluate(agent4, tasks, test_ids, K, n_exp, 1000 + seed)["returns"]
+        floor = float(np.mean(-config.horizon * velocities[test_ids]))    # standing still: -H v*
+        gain = float(returns["4"][-1].mean()) - floor
+        if gain < study.min_stage4_gain:      # nothing to compare the other stages with: skip them
+            rows += _stage_rows(returns, seed, floor, n_exp)
+            rows.append({"method": "stage 4 did not learn", "seed": seed, "mean": gain, "stderr": 0.0,
+                         "n": len(test_ids), "floor": floor, "min_stage4_gain": study.min_stage4_gain,
+                         "unit": "stage 4's return after adaptation minus standing still's; below min_stage4_gain "
+                                 "the other stages are not trained at this seed", "seconds": seconds})
+            pictures.append((returns, None, None, None))
+            continue
 
         record_ids = np.random.default_rng(seed).choice(train_ids, size=min(study.n_record_tasks, len(train_ids)),
                                                         replace=False)
@@ -341,17 +351,7 @@ def pixel_pearl(preset: str, seeds: list[int]):
             returns["5"] = on_estimates(agent5, load_estimator(folder / f"cnn5_seed{seed}.pt"))["returns"]
         rows.append(stage5)
 
-        floor = float(np.mean(-config.horizon * velocities[test_ids]))    # standing still: -H v*
-        for stage, method in STAGES.items():
-            if stage not in returns:
-                continue
-            for t in range(K):
-                rows.append(mean_row(method, returns[stage][t], seed=seed, trajectory=t + 1,
-                                 phase="exploration (z ~ prior)" if t < n_exp else "posterior"))
-            drop = return_drop(returns["4"][-1], returns[stage][-1], floor)
-            rows.append({"method": method, "seed": seed, "summary": "share of stage 4's gain over standing still lost",
-                         "mean": drop["share"], "stderr": 0.0, "n": len(test_ids), "drop": drop["drop"],
-                         "floor": floor})
+        rows += _stage_rows(returns, seed, floor, n_exp)
         std = cnn.state_std.numpy()
         along = np.sqrt((stage1["error"] ** 2).mean(axis=(0, 1, 2))) / std
         for d, name in enumerate(STATE_NAMES):
@@ -368,7 +368,7 @@ def pixel_pearl(preset: str, seeds: list[int]):
                      "threads": torch.get_num_threads(), "perception_losses": perception_losses})
         pictures.append((returns, on_data, along, stage1["error"]))
     tasks.close()
-    return rows, _figure(pictures[0], K)
+    return rows, _figure(next((p for p in pictures if p[1] is not None), pictures[0]), K)
 
 
 if __name__ == "__main__":
@@ -380,10 +380,27 @@ if __name__ == "__main__":
         train_stage3(sys.argv[1], int(sys.argv[2]), sys.argv[3])
 
 
+def _stage_rows(returns: dict[str, np.ndarray], seed: int, floor: float, n_exp: int) -> list[dict]:
+    """Per stage that ran: the mean return of every trajectory (K rows) and the share of stage 4's
+    gain over ``floor`` that the stage loses after adaptation."""
+    rows = []
+    for stage, method in STAGES.items():
+        if stage not in returns:
+            continue
+        for t, trajectory in enumerate(returns[stage]):
+            rows.append(mean_row(method, trajectory, seed=seed, trajectory=t + 1,
+                                 phase="exploration (z ~ prior)" if t < n_exp else "posterior"))
+        drop = return_drop(returns["4"][-1], returns[stage][-1], floor)
+        rows.append({"method": method, "seed": seed, "summary": "share of stage 4's gain over standing still lost",
+                     "mean": drop["share"], "stderr": 0.0, "n": returns[stage].shape[1], "drop": drop["drop"],
+                     "floor": floor})
+    return rows
+
+
 def _figure(picture, K: int):
     import matplotlib.pyplot as plt
 
-    returns, on_data, along, error = picture
+    returns, on_data, along, error = picture      # on_data None: stage 4 did not learn, nothing else ran
     fig, (ax, ax2, ax3) = plt.subplots(1, 3, figsize=(16, 4.2))
     labels = ["4: true states", "1: trained on states", "2: trained on ŝ", "2, control: s + noise",
               "2, control: s + 2.5× noise", "3: + β L_Q", "3, β = 0", "5: end to end"]
@@ -396,6 +413,12 @@ def _figure(picture, K: int):
                capsize=4)
     ax.set_xticks(range(len(STAGES)), labels, rotation=20, fontsize=8)
     ax.set(ylabel="held-out return after adaptation", title="The five-way comparison, with two controls")
+    if on_data is None:
+        for axis in (ax2, ax3):
+            axis.text(0.5, 0.5, "stage 4 did not learn at this seed:\nthe CNN and the other stages were not trained",
+                      ha="center", va="center", transform=axis.transAxes)
+        fig.tight_layout()
+        return fig
     x = np.arange(len(STATE_NAMES))
     ax2.bar(x - 0.2, [on_data[n]["relative"] for n in STATE_NAMES], width=0.4, label="recorded episodes")
     ax2.bar(x + 0.2, along, width=0.4, label="stage 1: acting on estimates")

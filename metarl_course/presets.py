@@ -46,7 +46,7 @@ PRESETS: Mapping[str, Mapping[str, Mapping[str, int | float]]] = MappingProxyTyp
             "bench_pixel_throughput": {"n_frames": 10, "n_steps": 2},
             "bench_pixel_estimator": {"n_tasks": 2, "episodes_per_task": 1, "horizon": 10, "epochs": 1},
             "bench_pearl_cheetah_vel": {"n_train": 4, "n_test": 2, "horizon": 20, "iterations": 2, "eval_every": 1, "n_trajectories": 3, "exploration_trajectories": 2, "latent_dim": 5, "reward_scale": 5.0, "kl_weight": 0.1, "posterior_trajectories": 0, "hidden_width": 16, "hidden_layers": 1, "encoder_width": 16, "encoder_layers": 1, "meta_batch": 2, "rl_batch": 8, "context_batch": 8, "tasks_per_iteration": 2, "initial_trajectories": 1, "prior_trajectories": 1, "extra_posterior_trajectories": 1, "gradient_steps": 3},
-            "bench_pixel_pearl": {"n_record_tasks": 2, "k": 3, "epochs": 1, "iterations": 2, "tasks_per_iteration": 2, "prior_trajectories": 1, "extra_posterior_trajectories": 1, "initial_trajectories": 1, "perception_steps": 2, "perception_batch": 4, "weight": 0.01, "cnn_lr": 1e-4, "record_every": 1, "stage5_max_hours": 1, "noise_scale_learner": 2.5},
+            "bench_pixel_pearl": {"n_record_tasks": 2, "k": 3, "epochs": 1, "iterations": 2, "tasks_per_iteration": 2, "prior_trajectories": 1, "extra_posterior_trajectories": 1, "initial_trajectories": 1, "perception_steps": 2, "perception_batch": 4, "weight": 0.01, "cnn_lr": 1e-4, "record_every": 1, "stage5_max_hours": 1, "noise_scale_learner": 2.5, "min_stage4_gain": -1000.0},
         },
         "laptop": {
             "00_meta_rl_problem": {"n_train_tasks": 100, "n_test_tasks": 40, "n_adaptation_episodes": 5},
@@ -67,7 +67,7 @@ PRESETS: Mapping[str, Mapping[str, Mapping[str, int | float]]] = MappingProxyTyp
             "bench_pixel_throughput": {"n_frames": 400, "n_steps": 30},
             "bench_pixel_estimator": {"n_tasks": 8, "episodes_per_task": 2, "horizon": 200, "epochs": 30},
             "bench_pearl_cheetah_vel": {"n_train": 100, "n_test": 30, "horizon": 200, "iterations": 200, "eval_every": 10, "n_trajectories": 3, "exploration_trajectories": 2, "latent_dim": 5, "reward_scale": 5.0, "kl_weight": 0.1, "posterior_trajectories": 0, "hidden_width": 64, "hidden_layers": 2, "encoder_width": 64, "encoder_layers": 2, "meta_batch": 8, "rl_batch": 256, "context_batch": 100, "tasks_per_iteration": 5, "initial_trajectories": 10, "prior_trajectories": 2, "extra_posterior_trajectories": 3, "gradient_steps": 500},
-            "bench_pixel_pearl": {"n_record_tasks": 20, "k": 3, "epochs": 15, "iterations": 100, "tasks_per_iteration": 2, "prior_trajectories": 1, "extra_posterior_trajectories": 1, "initial_trajectories": 1, "perception_steps": 20, "perception_batch": 32, "weight": 0.01, "cnn_lr": 1e-4, "record_every": 10, "stage5_max_hours": 2, "noise_scale_learner": 2.5},
+            "bench_pixel_pearl": {"n_record_tasks": 20, "k": 3, "epochs": 15, "iterations": 100, "tasks_per_iteration": 2, "prior_trajectories": 1, "extra_posterior_trajectories": 1, "initial_trajectories": 1, "perception_steps": 20, "perception_batch": 32, "weight": 0.01, "cnn_lr": 1e-4, "record_every": 10, "stage5_max_hours": 2, "noise_scale_learner": 2.5, "min_stage4_gain": 40.0},
         },
         "paper": {
             "00_meta_rl_problem": {"n_train_tasks": 100, "n_test_tasks": 40, "n_adaptation_episodes": 5},
@@ -88,7 +88,7 @@ PRESETS: Mapping[str, Mapping[str, Mapping[str, int | float]]] = MappingProxyTyp
             "bench_pixel_throughput": {"n_frames": 1000, "n_steps": 200},
             "bench_pixel_estimator": {"n_tasks": 50, "episodes_per_task": 4, "horizon": 200, "epochs": 50},
             "bench_pearl_cheetah_vel": {"n_train": 100, "n_test": 30, "horizon": 200, "iterations": 500, "eval_every": 25, "n_trajectories": 3, "exploration_trajectories": 2, "latent_dim": 5, "reward_scale": 5.0, "kl_weight": 0.1, "posterior_trajectories": 0, "hidden_width": 300, "hidden_layers": 3, "encoder_width": 200, "encoder_layers": 3, "meta_batch": 16, "rl_batch": 256, "context_batch": 100, "tasks_per_iteration": 5, "initial_trajectories": 10, "prior_trajectories": 2, "extra_posterior_trajectories": 3, "gradient_steps": 2000},
-            "bench_pixel_pearl": {"n_record_tasks": 100, "k": 3, "epochs": 30, "iterations": 500, "tasks_per_iteration": 5, "prior_trajectories": 2, "extra_posterior_trajectories": 3, "initial_trajectories": 10, "perception_steps": 500, "perception_batch": 64, "weight": 0.01, "cnn_lr": 1e-4, "record_every": 10, "stage5_max_hours": 24, "noise_scale_learner": 2.5},
+            "bench_pixel_pearl": {"n_record_tasks": 100, "k": 3, "epochs": 30, "iterations": 500, "tasks_per_iteration": 5, "prior_trajectories": 2, "extra_posterior_trajectories": 3, "initial_trajectories": 10, "perception_steps": 500, "perception_batch": 64, "weight": 0.01, "cnn_lr": 1e-4, "record_every": 10, "stage5_max_hours": 24, "noise_scale_learner": 2.5, "min_stage4_gain": 40.0},
         },
     }
 )

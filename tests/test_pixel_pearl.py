@@ -99,6 +99,7 @@ def test_pixel_pearl_bench_at_ci(tmp_path, monkeypatch):
         summary = next(r for r in rows if r["method"] == method and "summary" in r)
         assert np.isfinite(summary["mean"])
     stage4 = next(r for r in rows if r["method"] == pixel_pearl_bench.STAGES["4"] and "summary" in r)
+    stage4_last = next(r["mean"] for r in rows if r["method"] == pixel_pearl_bench.STAGES["4"] and r.get("trajectory") == 3)
     assert stage4["mean"] == 0.0 and stage4["drop"] == 0.0
     errors = [r for r in rows if r["method"] == "CNN relative RMSE"]
     assert len(errors) == 17 and all(r["on_recorded_data"] > 0 and r["along_stage_1"] > 0 for r in errors)
@@ -140,6 +141,13 @@ def test_pixel_pearl_bench_at_ci(tmp_path, monkeypatch):
     assert not [r for r in skipped if r["method"] == pixel_pearl_bench.STAGES["5"]]
     assert not next(r for r in skipped if r["method"] == "stage 5: seconds per gradient step on frames")["trained"]
     assert (tmp_path / "p3.png").exists()
+    # a seed whose stage 4 does not clear standing still by min_stage4_gain trains nothing else
+    monkeypatch.setitem(presets.PRESETS["ci"]["bench_pixel_pearl"], "min_stage4_gain", 1e9)
+    void = bench.run_benchmark("pixel-pearl", "ci", tmp_path / "p4.json", seeds=[0])["rows"]
+    assert {r["method"] for r in void} == {pixel_pearl_bench.STAGES["4"], "stage 4 did not learn"}
+    gain = next(r for r in void if r["method"] == "stage 4 did not learn")
+    assert gain["mean"] == pytest.approx(stage4_last - gain["floor"], abs=1e-4)
+    assert (tmp_path / "p4.png").exists()
 
 
 def test_return_drop_by_hand():
