@@ -42,11 +42,10 @@ import torch
 
 from metarl_course.bench import register
 from metarl_course.device import get_device
-from metarl_course.pearl import PEARLConfig, environment_steps
+from metarl_course.pearl import PEARLAgent, PEARLConfig, environment_steps
 from metarl_course.pearl_bench import save_agent
 from metarl_course.pearl_cheetah import cheetah_vel_tasks
 from metarl_course.pearl_cheetah_bench import CHECKPOINTS, cheetah_config, evaluate, load_agent, mean_row
-from metarl_course.pearl import PEARLAgent
 from metarl_course.pixel_pearl import (NoisyCheetahTasks, PixelCheetahTasks, evaluate_on_estimates, record_agent_frames,
                                        return_drop, train_jointly, train_on_estimates, train_on_noisy_states,
                                        train_recording_learner)
@@ -163,6 +162,13 @@ def noise_scale(preset: str, stage: str) -> float:
     return 1.0 if stage == "2n" else float(get_budget("bench_pixel_pearl", preset).noise_scale_learner)
 
 
+def noise_std(preset: str, seed: int, stage: str) -> np.ndarray:
+    """σ of a noise control: ``noise_scale(preset, stage)`` times the CNN's held-out RMSE per
+    dimension, which the bench saves beside the CNN as ``noise_seed<seed>.json``."""
+    saved = json.loads((CHECKPOINTS / "pixel-pearl" / preset / f"noise_seed{seed}.json").read_text())
+    return noise_scale(preset, stage) * np.array(saved["rmse"])
+
+
 def train_noise_control(preset: str, seed: int, stage: str = "2n") -> PEARLAgent:
     """Stage 2's noise control (``pixel_pearl.train_on_noisy_states``): PEARL on true states plus
     white noise of ``noise_scale(preset, stage)`` times the supervised CNN's RMSE per dimension,
@@ -173,15 +179,14 @@ def train_noise_control(preset: str, seed: int, stage: str = "2n") -> PEARLAgent
     """
     folder = CHECKPOINTS / "pixel-pearl" / preset
     agent_path = folder / f"stage{stage}_seed{seed}.pt"
-    scale = noise_scale(preset, stage)
+    noise_scale(preset, stage)                   # an unknown stage fails here, before any waiting
 
     def train():
         cheetah = get_budget("bench_pearl_cheetah_vel", preset)
         config, iterations = study_config(preset)
         tasks, train_ids, _ = cheetah_vel_tasks(cheetah.n_train, cheetah.n_test, cheetah.horizon)
-        noise_std = scale * np.array(json.loads((folder / f"noise_seed{seed}.json").read_text())["rmse"])
-        agent, _ = train_on_noisy_states(noise_std, tasks.goals[:, 0], train_ids, iterations, config,
-                                         seed=seed, progress=True)
+        agent, _ = train_on_noisy_states(noise_std(preset, seed, stage), tasks.goals[:, 0], train_ids, iterations,
+                                         config, seed=seed, progress=True)
         save_agent(agent, config, agent_path)
         return agent
 
@@ -291,8 +296,8 @@ def pixel_pearl(preset: str, seeds: list[int]):
         cnn = cnn.eval()
         test = np.arange(len(frames) - int(0.2 * len(frames)), len(frames))   # fit_state_estimator's held-out block
         on_data = per_dimension_error(cnn, frames[test], states[test])
-        noise_std = [on_data[name]["rmse"] for name in STATE_NAMES]
-        (folder / f"noise_seed{seed}.json").write_text(json.dumps({"rmse": noise_std, "names": list(STATE_NAMES)}))
+        (folder / f"noise_seed{seed}.json").write_text(json.dumps({"rmse": [on_data[n]["rmse"] for n in STATE_NAMES],
+                                                                   "names": list(STATE_NAMES)}))
         n_frames = len(frames)
         frames = states = None           # free the stacks (about 0.5 GB at laptop)
 
@@ -318,8 +323,7 @@ def pixel_pearl(preset: str, seeds: list[int]):
 
         for stage in NOISE_CONTROLS:
             agent2n = timed(f"stage {stage}", lambda stage=stage: train_noise_control(preset, seed, stage))
-            noisy = NoisyCheetahTasks(velocities, noise_scale(preset, stage) * np.array(noise_std),
-                                      horizon=config.horizon, seed=seed)
+            noisy = NoisyCheetahTasks(velocities, noise_std(preset, seed, stage), horizon=config.horizon, seed=seed)
             returns[stage] = evaluate(agent2n, noisy, test_ids, K, n_exp, 1000 + seed)["returns"]
             noisy.close()
 
@@ -369,15 +373,6 @@ def pixel_pearl(preset: str, seeds: list[int]):
         pictures.append((returns, on_data, along, stage1["error"]))
     tasks.close()
     return rows, _figure(next((p for p in pictures if p[1] is not None), pictures[0]), K)
-
-
-if __name__ == "__main__":
-    import sys
-
-    if sys.argv[3] in NOISE_CONTROLS:
-        train_noise_control(sys.argv[1], int(sys.argv[2]), sys.argv[3])
-    else:
-        train_stage3(sys.argv[1], int(sys.argv[2]), sys.argv[3])
 
 
 def _stage_rows(returns: dict[str, np.ndarray], seed: int, floor: float, n_exp: int) -> list[dict]:
@@ -433,3 +428,12 @@ def _figure(picture, K: int):
     ax3.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[3] in NOISE_CONTROLS:
+        train_noise_control(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+    else:
+        train_stage3(sys.argv[1], int(sys.argv[2]), sys.argv[3])
