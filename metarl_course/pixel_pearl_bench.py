@@ -372,7 +372,7 @@ def pixel_pearl(preset: str, seeds: list[int]):
                      "threads": torch.get_num_threads(), "perception_losses": perception_losses})
         pictures.append((returns, on_data, along, stage1["error"]))
     tasks.close()
-    return rows, _figure(next((p for p in pictures if p[1] is not None), pictures[0]), K)
+    return rows, _figure(next((p for p in pictures if p[1] is not None), pictures[0]), K, noise_scale(preset, "2nx"))
 
 
 def _stage_rows(returns: dict[str, np.ndarray], seed: int, floor: float, n_exp: int) -> list[dict]:
@@ -392,13 +392,15 @@ def _stage_rows(returns: dict[str, np.ndarray], seed: int, floor: float, n_exp: 
     return rows
 
 
-def _figure(picture, K: int):
+def _figure(picture, K: int, scale: float):
+    """The comparison's bars, the CNN's error per dimension and stage 1's velocity error over time;
+    ``scale`` is control 2nx's multiple of the CNN's RMSE (``noise_scale``)."""
     import matplotlib.pyplot as plt
 
     returns, on_data, along, error = picture      # on_data None: stage 4 did not learn, nothing else ran
     fig, (ax, ax2, ax3) = plt.subplots(1, 3, figsize=(16, 4.2))
     labels = ["4: true states", "1: trained on states", "2: trained on ŝ", "2, control: s + noise",
-              "2, control: s + 2.5× noise", "3: + β L_Q", "3, β = 0", "5: end to end"]
+              f"2, control: s + {scale:g}× noise", "3: + β L_Q", "3, β = 0", "5: end to end"]
     for i, stage in enumerate(STAGES):
         if stage not in returns:
             ax.text(i, 0, "not run", rotation=90, ha="center", va="top", fontsize=8)
