@@ -399,16 +399,16 @@ def _figure(picture, K: int, scale: float):
 
     returns, on_data, along, error = picture      # on_data None: stage 4 did not learn, nothing else ran
     fig, (ax, ax2, ax3) = plt.subplots(1, 3, figsize=(16, 4.2))
-    labels = ["4: true states", "1: trained on states", "2: trained on ŝ", "2, control: s + noise",
-              f"2, control: s + {scale:g}× noise", "3: + β L_Q", "3, β = 0", "5: end to end"]
+    labels = ["4: true states", "1: trained on s, run on ŝ", "2: trained on ŝ", "2n: s + noise",
+              f"2nx: s + {scale:g}× noise", "3: + β L_Q", "3c: β = 0", "5: end to end"]
     for i, stage in enumerate(STAGES):
         if stage not in returns:
-            ax.text(i, 0, "not run", rotation=90, ha="center", va="top", fontsize=8)
+            ax.text(i, -5, "not run", rotation=90, ha="center", va="top", fontsize=8)
             continue
         last = returns[stage][-1]
         ax.bar(i, last.mean(), yerr=last.std(ddof=1) / np.sqrt(len(last)) if len(last) > 1 else 0, color=f"C{i}",
                capsize=4)
-    ax.set_xticks(range(len(STAGES)), labels, rotation=20, fontsize=8)
+    ax.set_xticks(range(len(STAGES)), labels, rotation=30, ha="right", fontsize=8)
     ax.set(ylabel="held-out return after adaptation", title="The five-way comparison, with two controls")
     if on_data is None:
         for axis in (ax2, ax3):
