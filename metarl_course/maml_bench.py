@@ -23,7 +23,7 @@ from metarl_course.device import get_device
 from metarl_course.maml import (GaussianMLPPolicy, MAMLConfig, adaptation_curve, navigation_tasks,
                                 navigation_test_tasks, oracle_normalised, train_maml)
 from metarl_course.paper_tables import MAML_RESULTS
-from metarl_course.presets import get_budget
+from metarl_course.presets import get_budget, settings_digest
 
 CHECKPOINTS = Path("build/bench")
 STEP_SIZES = (0.1, 0.05, 0.05)        # the paper's protocol: α = 0.1, then 0.05
@@ -33,7 +33,8 @@ SMALL_LATER_STEPS = (0.1, 0.025, 0.025)  # what our meta-trained policy needs af
 def _train_all(name: str, preset: str, seed: int, family, obs_dim: int, act_dim: int, task_dim: int,
                config: MAMLConfig, iterations: int, baseline_iterations: int, device: torch.device) -> dict:
     """MAML, pretrained and oracle policies for one seed (checkpointed), and a random one."""
-    folder = CHECKPOINTS / name / preset
+    # one folder per training configuration: a changed preset or --set never resumes another's run
+    folder = CHECKPOINTS / name / preset / settings_digest(config, iterations, baseline_iterations)
     torch.manual_seed(10_000 + seed)
     policies = {"random": (GaussianMLPPolicy(obs_dim, act_dim, config.hidden).to(device), None, False)}
     runs = {"MAML": (config, iterations),

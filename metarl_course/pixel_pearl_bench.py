@@ -25,8 +25,10 @@ they are compared at the same number of environment steps:
   stage 5 only if all of them would take at most ``stage5_max_hours``; otherwise the stage is
   reported as not run, with the time it would take.
 
-Every trained agent and CNN is saved under ``build/bench/pixel-pearl/<preset>/`` and reused
-by a rerun, so an interrupted run resumes at the stage it had reached.
+Every trained agent and CNN is saved under ``build/bench/pixel-pearl/<preset>/<settings>/``
+(``checkpoint_folder``: one folder per setting of the budgets that shape training) and reused
+by a rerun with the same settings, so an interrupted run resumes at the stage it had reached,
+while a changed preset or a ``--set`` trains afresh.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from metarl_course.pixel_pearl import (NoisyCheetahTasks, PixelCheetahTasks, eva
                                        train_recording_learner)
 from metarl_course.pixel_end_to_end import seconds_per_step, train_end_to_end
 from metarl_course.pixels import FrameDataset
-from metarl_course.presets import get_budget
+from metarl_course.presets import get_budget, overridden, parse_override, settings_digest
 from metarl_course.state_estimator import STATE_NAMES, StateEstimator, fit_state_estimator, per_dimension_error
 
 STAGES = {"4": "stage 4: PEARL on true states",
@@ -64,6 +66,7 @@ STAGES = {"4": "stage 4: PEARL on true states",
           "5": "stage 5: PEARL on CNN features, end to end"}
 NOISE_CONTROLS = ("2n", "2nx")
 STAGE5_TIMED_STEPS = 3     # stage 5's gradient steps timed before deciding whether to train it
+EVALUATION_ONLY = ("preset", "min_stage4_gain", "stage5_max_hours")   # budgets that do not change what is trained
 STUDY_KEYS = ("iterations", "tasks_per_iteration", "prior_trajectories", "extra_posterior_trajectories",
               "initial_trajectories")
 
@@ -75,6 +78,15 @@ def study_config(preset: str) -> tuple[PEARLConfig, int]:
     for key in STUDY_KEYS[1:]:
         setattr(config, key, getattr(study, key))
     return config, study.iterations
+
+
+def checkpoint_folder(preset: str) -> Path:
+    """Where the study keeps its checkpoints at ``preset``: ``build/bench/pixel-pearl/<preset>/``
+    and then ``settings_digest`` of every budget that shapes what is trained (the study's and
+    ``pearl-cheetah-vel``'s, after any ``--set``). A run with other settings never loads them."""
+    study = {k: v for k, v in vars(get_budget("bench_pixel_pearl", preset)).items() if k not in EVALUATION_ONLY}
+    cheetah = {k: v for k, v in vars(get_budget("bench_pearl_cheetah_vel", preset)).items() if k != "preset"}
+    return CHECKPOINTS / "pixel-pearl" / preset / settings_digest(study, cheetah, *study_config(preset))
 
 
 def _cached(path: Path, train, load):
@@ -128,9 +140,10 @@ def train_stage3(preset: str, seed: int, stage: str, cnn: StateEstimator | None 
     losses per iteration), or loaded when already saved. Returns (agent, CNN).
 
     Also a command, so that the runs can train in parallel processes, one per core,
-    before the bench loads them: ``python -m metarl_course.pixel_pearl_bench laptop 0 3c``.
+    before the bench loads them: ``python -m metarl_course.pixel_pearl_bench laptop 0 3c``
+    (followed by the bench's ``--set`` values, if it has any, as ``SECTION.KEY=VALUE``).
     """
-    folder = CHECKPOINTS / "pixel-pearl" / preset
+    folder = checkpoint_folder(preset)
     agent_path, cnn_path = folder / f"stage{stage}_seed{seed}.pt", folder / f"cnn{stage}_seed{seed}.pt"
 
     def train():
@@ -165,7 +178,7 @@ def noise_scale(preset: str, stage: str) -> float:
 def noise_std(preset: str, seed: int, stage: str) -> np.ndarray:
     """σ of a noise control: ``noise_scale(preset, stage)`` times the CNN's held-out RMSE per
     dimension, which the bench saves beside the CNN as ``noise_seed<seed>.json``."""
-    saved = json.loads((CHECKPOINTS / "pixel-pearl" / preset / f"noise_seed{seed}.json").read_text())
+    saved = json.loads((checkpoint_folder(preset) / f"noise_seed{seed}.json").read_text())
     return noise_scale(preset, stage) * np.array(saved["rmse"])
 
 
@@ -177,7 +190,7 @@ def train_noise_control(preset: str, seed: int, stage: str = "2n") -> PEARLAgent
 
     Also a command: ``python -m metarl_course.pixel_pearl_bench laptop 0 2n`` (or ``2nx``).
     """
-    folder = CHECKPOINTS / "pixel-pearl" / preset
+    folder = checkpoint_folder(preset)
     agent_path = folder / f"stage{stage}_seed{seed}.pt"
     noise_scale(preset, stage)                   # an unknown stage fails here, before any waiting
 
@@ -236,7 +249,7 @@ def pixel_pearl(preset: str, seeds: list[int]):
     K, n_exp, k = cheetah.n_trajectories, cheetah.exploration_trajectories, study.k
     rows, pictures = [], []
     for seed in seeds:
-        folder = CHECKPOINTS / "pixel-pearl" / preset
+        folder = checkpoint_folder(preset)
         seconds: dict[str, float] = {}
         returns: dict[str, np.ndarray] = {}
 
@@ -435,7 +448,13 @@ def _figure(picture, K: int, scale: float):
 if __name__ == "__main__":
     import sys
 
-    if sys.argv[3] in NOISE_CONTROLS:
-        train_noise_control(sys.argv[1], int(sys.argv[2]), sys.argv[3])
-    else:
-        train_stage3(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+    preset, seed, stage, *changes = sys.argv[1:]
+    overrides: dict[str, dict] = {}
+    for text in changes:                      # the bench's --set values, so that both use one folder
+        section, key, value = parse_override(text, preset)
+        overrides.setdefault(section, {})[key] = value
+    with overridden(overrides):
+        if stage in NOISE_CONTROLS:
+            train_noise_control(preset, int(seed), stage)
+        else:
+            train_stage3(preset, int(seed), stage)

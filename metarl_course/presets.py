@@ -15,6 +15,8 @@ Each unit owns one section of budgets, and every preset defines the same keys::
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import os
 from contextlib import contextmanager
@@ -158,3 +160,18 @@ def overridden(overrides: Mapping[str, Mapping[str, Any]]) -> Iterator[None]:
     finally:
         _OVERRIDES.clear()
         _OVERRIDES.update(saved)
+
+
+def settings_digest(*settings: Any) -> str:
+    """Eight hex digits that change whenever one of ``settings`` does (budgets as dicts or
+    namespaces, configs as dataclasses). Benchmarks keep their checkpoints in a folder of
+    this name, so a changed preset or a ``--set`` trains afresh instead of loading a run
+    made with other settings."""
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return dataclasses.asdict(value)
+        if isinstance(value, SimpleNamespace):
+            return vars(value)
+        return value
+    text = json.dumps([plain(v) for v in settings], sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:8]

@@ -16,7 +16,7 @@ import torch
 from metarl_course.bench import register
 from metarl_course.device import get_device
 from metarl_course.envs.bandits import sample_arm_means
-from metarl_course.presets import get_budget
+from metarl_course.presets import get_budget, settings_digest
 from metarl_course.rl2 import RL2Config, RL2Policy, collect_bandit_trials, ppo_update
 
 CELLS = [(5, 10, 256), (5, 100, 256), (5, 100, 2048), (5, 500, 256)]  # (k, n, trials per update)
@@ -136,7 +136,8 @@ def _curve_figure(curves: list[tuple[str, list[float], dict[str, float]]], title
 
 
 def _train(train_fn, cell_args: tuple, config: RL2Config, seed: int, name: str, preset: str, device):
-    checkpoint = CHECKPOINTS / name / preset / f"{'-'.join(map(str, cell_args))}-seed{seed}.pt"
+    # one folder per training configuration: a changed preset or --set never resumes another's run
+    checkpoint = CHECKPOINTS / name / preset / settings_digest(config) / f"{'-'.join(map(str, cell_args))}-seed{seed}.pt"
     start = time.perf_counter()
     policy, history = train_fn(*cell_args, config, seed=seed, device=device, progress=True, checkpoint=checkpoint)
     return policy, history, time.perf_counter() - start

@@ -98,8 +98,8 @@ def test_rl2_benchmarks_train_evaluate_and_resume(name, cell, tmp_path, monkeypa
     assert {key: rl2[key] for key in cell} == cell and rl2["n"] > 1 and rl2["paper"] > 0
     assert {"random", "greedy", "oracle"} <= set(by_method)
     assert by_method["random"]["paper"] is not None and (tmp_path / "r.png").exists()
-    checkpoints = list((tmp_path / "checkpoints" / name / "ci").glob("*.pt"))
-    assert len(checkpoints) == 1
+    checkpoints = list((tmp_path / "checkpoints" / name / "ci").rglob("*.pt"))
+    assert len(checkpoints) == 1 and len(checkpoints[0].parent.name) == 8   # in the folder of its settings
     # A rerun finds the finished checkpoint: it evaluates the same policy without training again.
     again = {r["method"]: r for r in bench.run_benchmark(name, "ci", tmp_path / "r2.json", seeds=[0])["rows"]}["rl2"]
     assert again["mean"] == pytest.approx(rl2["mean"])

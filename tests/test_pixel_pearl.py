@@ -88,6 +88,25 @@ def test_the_recording_learner_learns_what_stage_4_learns_and_keeps_every_nth_ep
     np.testing.assert_allclose(learner.velocities[:2], [0.5, 2.0])   # initial episodes 1 and 3: tasks 0 and 2
 
 
+def test_checkpoints_of_other_settings_are_never_loaded():
+    """A budget that shapes training (or a --set of it) moves the study's checkpoint folder; an
+    evaluation-only budget and an equal value do not."""
+    from metarl_course import pixel_pearl_bench
+    from metarl_course.presets import overridden
+
+    base = pixel_pearl_bench.checkpoint_folder("laptop")
+    assert base.parent.name == "laptop" and len(base.name) == 8
+    assert pixel_pearl_bench.checkpoint_folder("ci") != base
+    for section, key, value in [("bench_pixel_pearl", "weight", 0.02), ("bench_pixel_pearl", "iterations", 200),
+                                ("bench_pearl_cheetah_vel", "lr", 3e-4), ("bench_pixel_pearl", "noise_scale_learner", 3.0)]:
+        with overridden({section: {key: value}}):
+            assert pixel_pearl_bench.checkpoint_folder("laptop") != base, f"{section}.{key} did not move the folder"
+    for section, key, value in [("bench_pixel_pearl", "min_stage4_gain", 0.0), ("bench_pixel_pearl", "stage5_max_hours", 9),
+                                ("bench_pixel_pearl", "weight", 0.01)]:
+        with overridden({section: {key: value}}):
+            assert pixel_pearl_bench.checkpoint_folder("laptop") == base, f"{section}.{key}={value} moved the folder"
+
+
 def test_pixel_pearl_bench_at_ci(tmp_path, monkeypatch):
     from metarl_course import bench, pearl_cheetah_bench, pixel_pearl_bench
 
@@ -111,19 +130,20 @@ def test_pixel_pearl_bench_at_ci(tmp_path, monkeypatch):
     assert (tmp_path / "p.png").exists()
     stage5 = next(r for r in rows if r["method"] == "stage 5: seconds per gradient step on frames")
     assert stage5["trained"] and 0 < stage5["mean"] and stage5["projected_hours"] < 1
-    saved = sorted(p.name for p in (tmp_path / "checkpoints" / "pixel-pearl" / "ci").iterdir())
+    folder = pixel_pearl_bench.checkpoint_folder("ci")
+    assert folder.parent == tmp_path / "checkpoints" / "pixel-pearl" / "ci"
+    saved = sorted(p.name for p in folder.iterdir())
     assert saved == ["cnn3_seed0.pt", "cnn3c_seed0.pt", "cnn5_seed0.pt", "cnn_seed0.pt", "learner_frames_seed0.npz",
                      "losses3_seed0.json", "losses3c_seed0.json", "noise_seed0.json", "stage2_seed0.pt",
                      "stage2n_seed0.pt", "stage2nx_seed0.pt", "stage3_seed0.pt", "stage3c_seed0.pt", "stage4_seed0.pt", "stage5_seed0.pt"]
     # the noise control's σ is the CNN's RMSE per dimension on its held-out frames
-    folder = tmp_path / "checkpoints" / "pixel-pearl" / "ci"
     noise = json.loads((folder / "noise_seed0.json").read_text())
     std = pixel_pearl_bench.load_estimator(folder / "cnn_seed0.pt").state_std.numpy()
     np.testing.assert_allclose(noise["rmse"], [r["on_recorded_data"] for r in errors] * std, rtol=1e-5)
     # the control trained on its own (the command that trains it in a parallel process) is the bench's
     for name in ("stage3c_seed0.pt", "cnn3c_seed0.pt", "losses3c_seed0.json", "stage2n_seed0.pt",
                  "stage2nx_seed0.pt"):
-        (tmp_path / "checkpoints" / "pixel-pearl" / "ci" / name).unlink()
+        (folder / name).unlink()
     pixel_pearl_bench.train_stage3("ci", 0, "3c")
     pixel_pearl_bench.train_noise_control("ci", 0, "2n")
     pixel_pearl_bench.train_noise_control("ci", 0, "2nx")
