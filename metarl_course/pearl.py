@@ -28,6 +28,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from metarl_course.device import get_device
 from metarl_course.envs.navigation import TensorNavigation2D
 from metarl_course.maml import with_task
 from metarl_course.replay import FIELDS, MultiTaskReplay
@@ -88,9 +89,19 @@ def prior_belief(batch_shape: tuple[int, ...], latent_dim: int, like: torch.Tens
 
 
 def sample_z(mean: torch.Tensor, variance: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """z = μ + σ ε, ε ~ N(0, I): reparameterised, so gradients reach the encoder through z."""
-    noise = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+    """z = μ + σ ε, ε ~ N(0, I): reparameterised, so gradients reach the encoder through z.
+
+    ε is drawn on the generator's device (a CPU generator draws on the CPU) and then moved to μ's,
+    so one seed gives the same z whether the agent is on the CPU or a GPU."""
+    where = mean.device if generator is None else generator.device
+    noise = torch.randn(mean.shape, generator=generator, device=where, dtype=mean.dtype).to(mean.device)
     return mean + variance.sqrt() * noise
+
+
+def device_of(module: nn.Module) -> torch.device:
+    """The device of the module's first parameter (the CPU if it has none)."""
+    parameter = next(module.parameters(), None)
+    return torch.device("cpu") if parameter is None else parameter.device
 
 
 # -- the agent and its losses (Algorithm 1's inner loop) ------------------------------
@@ -226,24 +237,28 @@ def _step(optimizers: list[torch.optim.Optimizer], loss: torch.Tensor) -> None:
 # -- acting: one trajectory per task, and the meta-test protocol (Algorithm 2) ---------
 @torch.no_grad()
 def collect_trajectories(agent: PEARLAgent, env, z: torch.Tensor, deterministic: bool = False) -> dict[str, torch.Tensor]:
-    """One trajectory on each of M tasks with π(a | s, z_i): fields (M, H, ...).
+    """One trajectory on each of M tasks with π(a | s, z_i): fields (M, H, ...), on the agent's device.
 
     ``env`` steps M tasks × 1 trajectory as tensors (``TensorNavigation2D`` with
     ``n_per_task=1``, or ``pearl_cheetah.CheetahVelBatch``); ``rewards`` are the env's rewards
     (sparse on the sparse task) and ``dense_rewards`` the dense ones, which PEARL's critic
     trains on while the context sees only the sparse reward (the same on dense tasks).
+    The policy runs on the agent's device, the env on its own (``env.goals``'s: the CPU for MuJoCo).
     """
+    device, env_device = device_of(agent), env.goals.device
+    z = z.to(device)
     obs = env.reset()[:, 0]                                        # (M, obs_dim)
     steps = []
     for _ in range(env.horizon):
-        action, _ = agent.policy(torch.cat([obs, z], dim=-1), deterministic=deterministic)
+        action, _ = agent.policy(torch.cat([obs.to(device), z], dim=-1), deterministic=deterministic)
+        action = action.to(env_device)
         next_obs, reward, terminated = env.step(action[:, None])
         next_obs, reward, terminated = next_obs[:, 0], reward[:, 0], terminated[:, 0]
         dense = env.rewards(next_obs[:, None])[0][:, 0] if env.sparse else reward
         steps.append((obs, action, reward[:, None], next_obs, terminated[:, None].float(), dense[:, None]))
         obs = next_obs
     names = ("observations", "actions", "rewards", "next_observations", "dones", "dense_rewards")
-    return {name: torch.stack([s[k] for s in steps], dim=1) for k, name in enumerate(names)}
+    return {name: torch.stack([s[k] for s in steps], dim=1).to(device) for k, name in enumerate(names)}
 
 
 @torch.no_grad()
@@ -257,21 +272,22 @@ def meta_test(agent: PEARLAgent, env, n_trajectories: int, n_exploration: int = 
     q(z | c) before every trajectory, c being all transitions seen so far, so each
     trajectory's evidence narrows the next hypothesis. (Algorithm 2 of the paper is
     ``n_exploration=1``; the official sparse point robot uses 5.) Returns the return of
-    each trajectory, shape (n_trajectories, M), and the final context.
+    each trajectory, shape (n_trajectories, M), and the final context, both on the CPU.
     """
     M = env.goals.shape[0]
+    like = env.goals.to(device_of(agent))                  # the prior belief lives where the agent does
     context: dict[str, torch.Tensor] | None = None
     returns = []
     for k in range(n_trajectories):
         if k < n_exploration or context is None:
-            mean, variance = prior_belief((M,), agent.encoder.latent_dim, env.goals)
+            mean, variance = prior_belief((M,), agent.encoder.latent_dim, like)
         else:
             mean, variance = infer_posterior(agent.encoder, agent.context(context))
         z = sample_z(mean, variance, generator)
         trajectory = collect_trajectories(agent, env, z, deterministic)
         returns.append((trajectory["rewards"][..., 0] * _alive(trajectory["dones"][..., 0])).sum(dim=1))
         context = trajectory if context is None else {k: torch.cat([context[k], trajectory[k]], dim=1) for k in context}
-    return torch.stack(returns), context
+    return torch.stack(returns).cpu(), {name: value.cpu() for name, value in context.items()}
 
 
 def _alive(dones: torch.Tensor) -> torch.Tensor:
@@ -389,7 +405,7 @@ def collect(agent: PEARLAgent, tasks: SparsePointTasks, task_ids: np.ndarray, n_
     """
     env = tasks.env(task_ids)
     ids = torch.as_tensor(task_ids)
-    mean, variance = prior_belief((len(task_ids),), agent.encoder.latent_dim, env.goals)
+    mean, variance = prior_belief((len(task_ids),), agent.encoder.latent_dim, env.goals.to(device_of(agent)))
     for _ in range(n_trajectories):
         trajectory = collect_trajectories(agent, env, sample_z(mean, variance, generator))
         for row, task in enumerate(task_ids):
@@ -405,7 +421,8 @@ def collect(agent: PEARLAgent, tasks: SparsePointTasks, task_ids: np.ndarray, n_
 def train_pearl(tasks, train_ids: np.ndarray, iterations: int, config: PEARLConfig | None = None,
                 seed: int = 0, progress: bool = False,
                 callback: Callable[[int, PEARLAgent], None] | None = None,
-                pieces: PEARLPieces | None = None) -> tuple[PEARLAgent, PEARLHistory]:
+                pieces: PEARLPieces | None = None,
+                device: torch.device | str | None = None) -> tuple[PEARLAgent, PEARLHistory]:
     """Algorithm 1: collect with the prior and the posterior on a few tasks, then take
     ``gradient_steps`` PEARL steps on meta-batches of training tasks; repeat.
 
@@ -414,24 +431,29 @@ def train_pearl(tasks, train_ids: np.ndarray, iterations: int, config: PEARLConf
     ``pearl_cheetah.CheetahVelTasks`` for HalfCheetah velocity).
 
     ``callback(iteration, agent)``, if given, runs after every iteration (to evaluate on
-    held-out tasks, for instance)."""
+    held-out tasks, for instance).
+
+    The agent and both replay buffers live on ``device`` (default ``get_device()``: a GPU when
+    there is one, ``METARL_DEVICE`` to choose); the environments stay where they are, and every
+    random draw comes from CPU generators, so a seed gives the same data on every device."""
     config = config or PEARLConfig()
     pieces = pieces or PEARLPieces()
+    device = get_device() if device is None else torch.device(device)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(seed)
     agent = PEARLAgent(tasks.obs_dim, tasks.act_dim, config.latent_dim, net_hidden=config.net_hidden,
-                       encoder_hidden=config.encoder_hidden)
+                       encoder_hidden=config.encoder_hidden).to(device)
     optimizers = make_optimizers(agent, config.lr)
     capacity = config.horizon * (config.initial_trajectories + iterations * (
         config.prior_trajectories + config.posterior_trajectories + config.extra_posterior_trajectories))
-    rl_buffer = MultiTaskReplay(len(tasks.goals), min(capacity, 1_000_000), tasks.obs_dim, tasks.act_dim)
+    rl_buffer = MultiTaskReplay(len(tasks.goals), min(capacity, 1_000_000), tasks.obs_dim, tasks.act_dim, device)
     # the encoder buffer of a task is cleared before each of its collections, so it never holds more than one
     # collection's worth: the initial trajectories, or the prior and posterior ones of one iteration
     encoder_capacity = config.horizon * max(config.initial_trajectories,
                                             config.prior_trajectories + config.posterior_trajectories)
     encoder_buffer = MultiTaskReplay(len(tasks.goals), min(capacity, encoder_capacity, 1_000_000), tasks.obs_dim,
-                                     tasks.act_dim)
+                                     tasks.act_dim, device)
     collect(agent, tasks, train_ids, config.initial_trajectories, rl_buffer, encoder_buffer, False, True,
             config.context_batch, generator, pieces.posterior)
     history = PEARLHistory()

@@ -1,9 +1,10 @@
 """Benchmark ``pixel-throughput``: what pixels cost, on this machine's device.
 
-Two numbers decide how PEARL-from-pixels can be trained where: how fast MuJoCo renders the
-64x64 frames (EGL: Mesa on a CPU, the GPU's driver on a GPU machine), and how many gradient
-steps per second the CNN state estimator takes on batches of frame stacks. Run it once on
-the CPU and once on a GPU machine (``METARL_DEVICE=cuda``) to compare.
+Three numbers decide how PEARL-from-pixels can be trained where: how fast MuJoCo renders the
+64x64 frames (EGL: Mesa on a CPU, the GPU's driver on a GPU machine), how many gradient
+steps per second the CNN state estimator takes on batches of frame stacks, and how many PEARL
+gradient steps per second the agent takes at the pixel study's sizes. Run it once on the CPU
+(``METARL_DEVICE=cpu``) and once on a GPU machine (``METARL_DEVICE=cuda``) to compare.
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ import torch
 
 from metarl_course.bench import register
 from metarl_course.device import get_device
+from metarl_course.pearl import PEARLAgent, PEARLConfig, make_optimizers, pearl_update
+from metarl_course.pearl_cheetah import CheetahVelTasks
+from metarl_course.pixel_pearl_bench import study_config
 from metarl_course.pixels import DatasetSpec, collect_dataset
 from metarl_course.presets import get_budget
+from metarl_course.replay import FIELDS, MultiTaskReplay
 from metarl_course.state_estimator import StateEstimator, state_estimation_loss
 
 
@@ -48,8 +53,49 @@ def estimator_step_times(n_steps: int, batch_size: int, k: int, device: torch.de
     return np.array(times)
 
 
-@register("pixel-throughput", "HalfCheetah 64x64 frames rendered per second and CNN state-estimator "
-          "gradient steps per second (batch 64, 3 stacked frames) on this machine's device", default_seeds=(0,))
+def pearl_step_times(config: PEARLConfig, n_steps: int, device: torch.device | str, seed: int) -> np.ndarray:
+    """Seconds per PEARL gradient step as ``train_pearl`` takes it, at ``config``'s sizes (meta-batch T,
+    RL batch B, context batch C, networks) on HalfCheetah's 17 + 6 numbers: a meta-batch drawn from
+    replay buffers on ``device`` by a CPU generator, its context encoded, then ``pearl_update``."""
+    device = torch.device(device)
+    torch.manual_seed(seed)
+    obs_dim, act_dim, T = CheetahVelTasks.obs_dim, CheetahVelTasks.act_dim, config.meta_batch
+    agent = PEARLAgent(obs_dim, act_dim, config.latent_dim, net_hidden=config.net_hidden,
+                       encoder_hidden=config.encoder_hidden).to(device)
+    optimizers = make_optimizers(agent, config.lr)
+    generator = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    capacity = max(config.rl_batch, config.context_batch)
+    buffers = [MultiTaskReplay(T, capacity, obs_dim, act_dim, device) for _ in range(2)]   # RL and encoder
+    dims = dict(zip(FIELDS, (obs_dim, act_dim, 1, obs_dim, 1)))
+    for buffer in buffers:
+        for task in range(T):
+            buffer.add(task, **{name: torch.randn(capacity, dim, generator=generator) for name, dim in dims.items()})
+    times = []
+    for step in range(n_steps + 1):  # the first step warms up (allocations, kernels)
+        start = time.perf_counter()
+        ids = torch.as_tensor(rng.permutation(T))
+        pearl_update(agent, optimizers, buffers[0].sample(ids, config.rl_batch, generator),
+                     agent.context(buffers[1].sample(ids, config.context_batch, generator)), config.kl_weight,
+                     config.gamma, config.reward_scale, config.tau, generator, None, config.policy_reg_weight)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        if step:
+            times.append(time.perf_counter() - start)
+    return np.array(times)
+
+
+def _rate_row(method: str, device: torch.device, times: np.ndarray, **setting) -> dict:
+    """A row of gradient steps per second (mean ± standard error over the timed steps) from seconds per step."""
+    rate = 1.0 / times
+    return {"method": method, "device": str(device), **setting, "mean": float(rate.mean()),
+            "stderr": float(rate.std(ddof=1) / np.sqrt(len(rate))) if len(rate) > 1 else 0.0,
+            "n": len(rate), "unit": "gradient steps per second"}
+
+
+@register("pixel-throughput", "HalfCheetah 64x64 frames rendered per second, CNN state-estimator "
+          "gradient steps per second (batch 64, 3 stacked frames) and PEARL gradient steps per second at the "
+          "pixel-pearl study's sizes, on this machine's device", default_seeds=(0,))
 def pixel_throughput(preset: str, seeds: list[int]):
     budget = get_budget("bench_pixel_throughput", preset)
     device = get_device()
@@ -58,11 +104,13 @@ def pixel_throughput(preset: str, seeds: list[int]):
             {"method": "render with shadows and reflections", "device": "MuJoCo EGL",
              "mean": render_rate(budget.n_frames // 4 or 1, seeds[0], shadows=True), "stderr": 0.0,
              "n": budget.n_frames // 4 or 1, "unit": "frames per second"}]
-    times = estimator_step_times(budget.n_steps, 64, 3, device, seeds[0])
-    rate = 1.0 / times
-    rows.append({"method": "estimator-step", "device": str(device), "batch": 64, "mean": float(rate.mean()),
-                 "stderr": float(rate.std(ddof=1) / np.sqrt(len(rate))) if len(rate) > 1 else 0.0,
-                 "n": len(rate), "unit": "gradient steps per second"})
+    rows.append(_rate_row("estimator-step", device, estimator_step_times(budget.n_steps, 64, 3, device, seeds[0]),
+                          batch=64))
+    config, _ = study_config(preset)
+    rows.append(_rate_row("pearl-step", device, pearl_step_times(config, budget.n_steps, device, seeds[0]),
+                          meta_batch=config.meta_batch, rl_batch=config.rl_batch, context_batch=config.context_batch,
+                          hidden=list(config.net_hidden), encoder_hidden=list(config.encoder_hidden),
+                          threads=torch.get_num_threads()))
     return rows, None
 
 

@@ -25,7 +25,8 @@ import time
 import numpy as np
 import torch
 
-from metarl_course.pearl import PEARLAgent, PEARLPieces, make_optimizers, pearl_update
+from metarl_course.device import get_device
+from metarl_course.pearl import PEARLAgent, PEARLPieces, device_of, make_optimizers, pearl_update
 from metarl_course.pixel_pearl import FrameReplay, PixelCheetahTasks
 from metarl_course.state_estimator import StateEstimator
 
@@ -46,7 +47,9 @@ def end_to_end_step(agent: PEARLAgent, trunk: StateEstimator, optimizers: dict[s
         c_n = (g_ψ(o_n), a_n, r_n),
 
     then ``pearl_update`` on (h, a, r, h') and c. ψ must be in ``optimizers["critic"]``, so the
-    Bellman error (and λ KL through c) trains it. (The cheetah never terminates: no dones.)"""
+    Bellman error (and λ KL through c) trains it. (The cheetah never terminates: no dones.)
+    The batch is moved to the trunk's device (the agent's too)."""
+    batch = {name: value.to(device_of(trunk)) for name, value in batch.items()}
     T, B = batch["actions"].shape[:2]
 
     def features(stacks: torch.Tensor) -> torch.Tensor:
@@ -64,8 +67,9 @@ def end_to_end_step(agent: PEARLAgent, trunk: StateEstimator, optimizers: dict[s
 
 
 def train_end_to_end(velocities: np.ndarray, train_ids: np.ndarray, iterations: int, config, k: int = 3,
-                     feature_dim: int = 17, seed: int = 0, progress: bool = False,
-                     callback=None) -> tuple[PEARLAgent, StateEstimator, dict[str, list[float]]]:
+                     feature_dim: int = 17, seed: int = 0, progress: bool = False, callback=None,
+                     device: torch.device | str | None = None
+                     ) -> tuple[PEARLAgent, StateEstimator, dict[str, list[float]]]:
     """Stage 5: Algorithm 1 of PEARL with the agent acting on g_ψ(o_t), and every gradient step
     taken on frames (``end_to_end_step``).
 
@@ -74,12 +78,14 @@ def train_end_to_end(velocities: np.ndarray, train_ids: np.ndarray, iterations: 
     episodes just played go to a ``FrameReplay`` that keeps them all, and ``gradient_steps``
     end-to-end steps follow on meta-batches of the tasks played so far. The posteriors used
     while collecting read the features computed at collection time, as in stages 2 and 3.
+    The trunk and the agent live on ``device`` (default ``get_device()``).
     Returns (agent, trunk, the mean critic loss and KL per iteration)."""
     from dataclasses import replace
 
     from metarl_course.pearl import train_pearl
 
-    trunk = make_trunk(k, feature_dim, seed)
+    device = get_device() if device is None else torch.device(device)
+    trunk = make_trunk(k, feature_dim, seed).to(device)
     tasks = PixelCheetahTasks(velocities, k=k, perceive=trunk, horizon=config.horizon, seed=seed, record=True)
     replay = FrameReplay(k, max_episodes=10**6)
     rng = np.random.default_rng(seed + 2)
@@ -105,7 +111,7 @@ def train_end_to_end(velocities: np.ndarray, train_ids: np.ndarray, iterations: 
     collection_only = replace(config, gradient_steps=0)
     try:
         agent, _ = train_pearl(tasks, train_ids, iterations, collection_only, seed=seed, progress=progress,
-                               callback=on_iteration)
+                               callback=on_iteration, device=device)
     finally:
         tasks.close()
     return agent, trunk.eval(), losses

@@ -79,7 +79,7 @@ def state_agent(preset: str, horizon: int, seed: int = 0):
     bench = get_budget("bench_pearl_cheetah_vel", "ci")
     config = dataclasses.replace(cheetah_config(bench), horizon=horizon)
     tasks, train_ids, test_ids = cheetah_vel_tasks(bench.n_train, bench.n_test, horizon=horizon)
-    agent, _ = train_pearl(tasks, train_ids, bench.iterations, config, seed=seed)
+    agent, _ = train_pearl(tasks, train_ids, bench.iterations, config, seed=seed, device="cpu")   # as a loaded one
     origin = "a tiny agent trained here with the pearl-cheetah-vel bench's ci budget (it has learned almost nothing)"
     if preset != "ci":
         origin += (f"; no {preset} agent was found: `metarl-course bench pearl-cheetah-vel --preset {preset}` "

@@ -35,13 +35,20 @@ from typing import Callable
 import numpy as np
 import torch
 
-from metarl_course.pearl import PEARLAgent, infer_posterior, meta_test, sample_z, with_task
+from metarl_course.pearl import PEARLAgent, device_of, infer_posterior, meta_test, sample_z, with_task
 from metarl_course.sac import q_loss
 from metarl_course.state_estimator import StateEstimator, perception_loss
 from metarl_course.pearl_cheetah import CheetahVelBatch, CheetahVelTasks
 from metarl_course.pixels import FRAME_SIZE, Camera, FrameDataset, FrameStack
 
 Perception = Callable[[torch.Tensor], torch.Tensor]   # (M, 3k, 64, 64) uint8 frame stacks -> (M, 17) states
+
+
+def perceived(perceive: Perception, stacks: torch.Tensor) -> torch.Tensor:
+    """``perceive(stacks)`` run where the perception module lives (a CNN on a GPU gets its frames
+    there), the estimates returned on the CPU, where the simulators are."""
+    device = device_of(perceive) if isinstance(perceive, torch.nn.Module) else torch.device("cpu")
+    return perceive(stacks.to(device)).cpu()
 
 
 class PixelCheetahBatch(CheetahVelBatch):
@@ -71,7 +78,7 @@ class PixelCheetahBatch(CheetahVelBatch):
     def _observe(self, states: torch.Tensor, first: bool) -> torch.Tensor:
         frames = np.stack([self.camera.frame(env.data) for env in self.envs])
         stacks = [s.reset(f) if first else s.push(f) for s, f in zip(self.stacks, frames)]
-        seen = states if self.perceive is None else self.perceive(torch.as_tensor(np.stack(stacks)))[:, None]
+        seen = states if self.perceive is None else perceived(self.perceive, torch.as_tensor(np.stack(stacks)))[:, None]
         seen = seen.to(states.dtype)
         if self.keep_frames:
             self.frames.append(frames)
@@ -383,8 +390,11 @@ def perception_step(model: StateEstimator, optimizer: torch.optim.Optimizer, age
     Σ_k E[(Q_k(ŝ_t, a_t, z) - (s_r r_t + γ V̄(ŝ_{t+1}, z)))²], z ~ q(z | c) for the task; the
     target and z carry no gradient, and only φ is updated (the agent is left as it is). The
     gradient of L_Q says which errors in ŝ change the agent's values: the RL signal that
-    shapes perception. (The cheetah never terminates, so there is no done mask.)
+    shapes perception. (The cheetah never terminates, so there is no done mask.) The batch is moved
+    to the estimator's device; the agent must be there too.
     """
+    device = device_of(model)
+    batch = {name: value.to(device) for name, value in batch.items()}
     T, B = batch["actions"].shape[:2]
     estimates = model(batch["stacks"].flatten(0, 1)).view(T, B, -1)
     with torch.no_grad():
@@ -415,8 +425,8 @@ def train_jointly(model: StateEstimator, velocities: np.ndarray, train_ids: np.n
 
     The replay buffers of the agent hold the estimates made when the transitions were
     played (they are not recomputed as φ changes: that would mean running the CNN over the
-    whole buffer, affordable on a GPU, not on two CPU cores). Returns (agent, PEARL history,
-    the estimator's losses per iteration).
+    whole buffer, affordable on a GPU, not on two CPU cores). The agent trains on ``model``'s
+    device. Returns (agent, PEARL history, the estimator's losses per iteration).
     """
     from metarl_course.pearl import train_pearl
 
@@ -442,7 +452,7 @@ def train_jointly(model: StateEstimator, velocities: np.ndarray, train_ids: np.n
 
     try:
         agent, history = train_pearl(tasks, train_ids, iterations, config, seed=seed, progress=progress,
-                                     callback=on_iteration)
+                                     callback=on_iteration, device=device_of(model))
     finally:
         tasks.close()
     return agent, history, losses

@@ -152,6 +152,7 @@ def train_stage3(preset: str, seed: int, stage: str, cnn: StateEstimator | None 
         config, iterations = study_config(preset)
         tasks, train_ids, _ = cheetah_vel_tasks(cheetah.n_train, cheetah.n_test, cheetah.horizon)
         model = copy.deepcopy(cnn if cnn is not None else load_estimator(folder / f"cnn_seed{seed}.pt"))
+        model = model.to(get_device())              # the agent trains where its CNN is (train_jointly)
         weight = study.weight if stage == "3" else 0.0
         agent, _, losses = train_jointly(model, tasks.goals[:, 0], train_ids, iterations, config, weight,
                                          study.perception_steps, study.perception_batch, k=study.k,
@@ -346,15 +347,13 @@ def pixel_pearl(preset: str, seeds: list[int]):
             perception_losses[stage] = _losses(folder, stage, seed)
             returns[stage] = on_estimates(agent3, cnn3.eval())["returns"]
 
-        per_step = seconds_per_step(config, k, n_steps=STAGE5_TIMED_STEPS)
+        device = get_device()               # where stage 5 trains (train_end_to_end's default), so where it is timed
+        per_step = seconds_per_step(config, k, n_steps=STAGE5_TIMED_STEPS, device=device)
         projected = per_step * iterations * config.gradient_steps
         stage5 = {"method": "stage 5: seconds per gradient step on frames", "seed": seed,
                   "mean": per_step, "stderr": 0.0, "n": STAGE5_TIMED_STEPS, "projected_hours": projected / 3600,
-                  "threads": torch.get_num_threads(), "device": "cpu",
+                  "threads": torch.get_num_threads(), "device": str(device),
                   "trained": projected <= 3600 * study.stage5_max_hours}
-        if get_device().type == "cuda":     # what the same steps take on the GPU (stage 5 itself trains on the CPU)
-            stage5["gpu_seconds_per_step"] = seconds_per_step(config, k, n_steps=STAGE5_TIMED_STEPS,
-                                                            device=get_device())
         if stage5["trained"]:
             def train5():
                 agent, trunk, _ = train_end_to_end(velocities, train_ids, iterations, config, k=k, seed=seed,

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from metarl_course import bench, cli
+from metarl_course.device import get_device
 
 
 def test_nav_protocol_writes_the_contracted_json_and_png(tmp_path):
@@ -157,6 +158,10 @@ def test_pixel_throughput_reports_frames_and_gradient_steps_per_second(tmp_path)
     rows = {r["method"]: r for r in result["rows"]}
     assert rows["render"]["unit"] == "frames per second" and rows["render"]["mean"] > 1
     assert rows["estimator-step"]["unit"] == "gradient steps per second" and rows["estimator-step"]["mean"] > 0
+    pearl = rows["pearl-step"]      # PEARL's gradient steps at the pixel study's ci sizes, on this machine's device
+    assert pearl["unit"] == "gradient steps per second" and pearl["mean"] > 0 and pearl["n"] == 2
+    assert pearl["device"] == str(get_device()) == rows["estimator-step"]["device"]
+    assert (pearl["meta_batch"], pearl["rl_batch"], pearl["context_batch"], pearl["hidden"]) == (2, 8, 8, [16])
     assert (tmp_path / "p.json").exists()
 
 

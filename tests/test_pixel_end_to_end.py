@@ -57,7 +57,7 @@ def test_stage_5_trains_on_the_frames_it_played():
     assert seen == [0, 1] and len(losses["critic"]) == 2 and np.all(np.isfinite(losses["critic"]))
     assert agent.policy.net[0].in_features == 17 + 2 and not trunk.training
     # the trunk is not an estimator: it was never shown a state, and it has moved from its initialisation
-    assert any(not torch.equal(a, b) for a, b in zip(trunk.state_dict().values(), make_trunk(seed=0).state_dict().values()))
+    assert any(not torch.equal(a.cpu(), b) for a, b in zip(trunk.state_dict().values(), make_trunk(seed=0).state_dict().values()))
 
 
 def test_seconds_per_step_is_measured():
