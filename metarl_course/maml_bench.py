@@ -11,16 +11,21 @@ the Fisher-vector products on a subsample as in the preset and with all the data
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
 from metarl_course.bench import register
 from metarl_course.device import get_device
-from metarl_course.maml import (GaussianMLPPolicy, MAMLConfig, adaptation_curve, navigation_tasks,
+from metarl_course.maml import (GaussianMLPPolicy, MAMLConfig, TaskFamily, adaptation_curve, navigation_tasks,
                                 navigation_test_tasks, oracle_normalised, train_maml)
 from metarl_course.paper_tables import MAML_RESULTS
 from metarl_course.presets import get_budget, settings_digest
@@ -30,22 +35,54 @@ STEP_SIZES = (0.1, 0.05, 0.05)        # the paper's protocol: α = 0.1, then 0.0
 SMALL_LATER_STEPS = (0.1, 0.025, 0.025)  # what our meta-trained policy needs after the first step
 
 
-def _train_all(name: str, preset: str, seed: int, family, obs_dim: int, act_dim: int, task_dim: int,
-               config: MAMLConfig, iterations: int, baseline_iterations: int, device: torch.device) -> dict:
-    """MAML, pretrained and oracle policies for one seed (checkpointed), and a random one."""
+def _train_all(name: str, preset: str, seed: int, make_family: Callable[[], TaskFamily], obs_dim: int,
+               act_dim: int, task_dim: int, config: MAMLConfig, iterations: int, baseline_iterations: int,
+               device: torch.device, workers: int = 1) -> dict:
+    """MAML, pretrained and oracle policies for one seed (checkpointed), and a random one.
+
+    Each method trains on its own task family from ``make_family()`` (a fresh environment, so
+    its reset noise does not depend on which method trained before it). ``workers > 1`` trains
+    the three methods in that many processes at once, each with its share of the CPU threads,
+    into their checkpoint files; the loop below then loads the finished checkpoints.
+    """
     # one folder per training configuration: a changed preset or --set never resumes another's run
     folder = CHECKPOINTS / name / preset / settings_digest(config, iterations, baseline_iterations)
-    torch.manual_seed(10_000 + seed)
-    policies = {"random": (GaussianMLPPolicy(obs_dim, act_dim, config.hidden).to(device), None, False)}
     runs = {"MAML": (config, iterations),
             "pretrained": (replace(config, n_inner=0), baseline_iterations),
             "oracle": (replace(config, n_inner=0, task_input=True), baseline_iterations)}
-    for method, (cfg, its) in runs.items():
-        policy, history = train_maml(family, obs_dim, act_dim, its, cfg, seed=seed, task_dim=task_dim, progress=True,
-                                     desc=f"{name} {method} seed {seed}", checkpoint=folder / f"{method}_seed{seed}.pt",
-                                     device=device)
-        policies[method] = (policy, history, cfg.task_input)
+    jobs = {method: dict(make_family=make_family, obs_dim=obs_dim, act_dim=act_dim, iterations=its, config=cfg,
+                         seed=seed, task_dim=task_dim, desc=f"{name} {method} seed {seed}",
+                         checkpoint=folder / f"{method}_seed{seed}.pt", device=str(device))
+            for method, (cfg, its) in runs.items()}
+    if workers > 1:
+        _train_in_processes(list(jobs.values()), workers)
+    torch.manual_seed(10_000 + seed)
+    policies = {"random": (GaussianMLPPolicy(obs_dim, act_dim, config.hidden).to(device), None, False)}
+    for method, job in jobs.items():
+        policy, history = _train_one(**job)
+        policies[method] = (policy, history, job["config"].task_input)
     return policies
+
+
+def _train_one(make_family: Callable[[], TaskFamily], obs_dim: int, act_dim: int, iterations: int,
+               config: MAMLConfig, seed: int, task_dim: int, desc: str, checkpoint: Path, device: str):
+    """One method's ``train_maml`` call (in this process or a worker's): resumes its checkpoint."""
+    return train_maml(make_family(), obs_dim, act_dim, iterations, config, seed=seed, task_dim=task_dim,
+                      progress=True, desc=desc, checkpoint=checkpoint, device=device)
+
+
+def _train_in_worker(job: dict, threads: int) -> None:
+    torch.set_num_threads(threads)
+    _train_one(**job)
+
+
+def _train_in_processes(jobs: list[dict], workers: int) -> None:
+    """Run ``jobs`` in ``workers`` fresh (spawned) processes; each writes its checkpoint file."""
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for future in [pool.submit(_train_in_worker, job, threads) for job in jobs]:
+            future.result()  # re-raises a worker's error here
 
 
 def _curves(policies: dict, test_env, test_feats, seed: int) -> dict[str, np.ndarray]:
@@ -135,7 +172,7 @@ def maml_nav(preset: str, seeds: list[int]):
     curves: dict[str, list] = {}
     histories, rows = [], []
     for seed in seeds:
-        policies = _train_all("maml-nav", preset, seed, family, 2, 2, 2, config, budget.iterations,
+        policies = _train_all("maml-nav", preset, seed, lambda: family, 2, 2, 2, config, budget.iterations,
                               budget.baseline_iterations, device)
         histories.append(policies["MAML"][1])
         for method, returns in _curves(policies, test_env, test_feats, seed).items():
@@ -167,11 +204,18 @@ CHEETAH_TASKS = {"HalfCheetah velocity": "metarl_course/HalfCheetahVel-v0",
                  "HalfCheetah direction": "metarl_course/HalfCheetahDir-v0"}
 
 
+def _cheetah_family(env_id: str, meta_batch: int, n_per_task: int, seed: int, device: str) -> TaskFamily:
+    """A fresh HalfCheetah task family (its own vector env); picklable as a ``partial`` for workers."""
+    from metarl_course.maml_locomotion import locomotion_tasks
+
+    return locomotion_tasks(env_id, meta_batch, n_per_task, seed, device=device)[0]
+
+
 @register("maml-cheetah", "MAML-TRPO on HalfCheetah goal velocity and forward/backward (H=200, gymnasium v5 "
           "MuJoCo): returns after 0-3 gradient steps vs pretrained, random and oracle (the paper's Figure 5)",
           default_seeds=(0,))
 def maml_cheetah(preset: str, seeds: list[int]):
-    from metarl_course.maml_locomotion import locomotion_tasks, locomotion_test_tasks
+    from metarl_course.maml_locomotion import locomotion_test_tasks
 
     budget = get_budget("bench_maml_cheetah", preset)
     config = MAMLConfig(meta_batch=budget.meta_batch, n_per_task=budget.n_per_task,
@@ -182,11 +226,12 @@ def maml_cheetah(preset: str, seeds: list[int]):
         curves: dict[str, list] = {}
         histories = []
         for seed in seeds:
-            family, train_env = locomotion_tasks(env_id, budget.meta_batch, budget.n_per_task, seed, device=device)
             test_env, test_feats = locomotion_test_tasks(env_id, budget.n_test_tasks, budget.n_per_task, device=device)
+            make_family = partial(_cheetah_family, env_id, budget.meta_batch, budget.n_per_task, seed, str(device))
             start = time.perf_counter()
-            policies = _train_all(f"maml-cheetah/{env_id.split('/')[1]}", preset, seed, family, train_env.obs_dim,
-                                  train_env.act_dim, 1, config, budget.iterations, budget.baseline_iterations, device)
+            policies = _train_all(f"maml-cheetah/{env_id.split('/')[1]}", preset, seed, make_family, test_env.obs_dim,
+                                  test_env.act_dim, 1, config, budget.iterations, budget.baseline_iterations, device,
+                                  workers=budget.workers)
             histories.append(policies["MAML"][1])
             for method, returns in _curves(policies, test_env, test_feats, seed).items():
                 curves.setdefault(method, []).append(returns)

@@ -127,6 +127,58 @@ def test_maml_benchmarks_write_adaptation_curves_and_resume(name, task, tmp_path
     assert again_curve[("MAML", 1)]["mean"] == pytest.approx(curve[("MAML", 1)]["mean"])
 
 
+def test_maml_methods_trained_in_worker_processes_equal_those_trained_in_process(tmp_path, monkeypatch):
+    from functools import partial
+
+    from metarl_course import maml_bench
+    from metarl_course.maml import MAMLConfig, navigation_tasks
+
+    config = MAMLConfig(meta_batch=2, n_per_task=2, fisher_subsample=0.5)
+    make_family = partial(navigation_tasks, 2, 20)   # picklable: the workers build their own
+    trained = {}
+    for workers in (1, 2):
+        monkeypatch.setattr(maml_bench, "CHECKPOINTS", tmp_path / f"workers{workers}")
+        trained[workers] = maml_bench._train_all("nav", "ci", 0, make_family, 2, 2, 2, config, 3, 2,
+                                                 torch.device("cpu"), workers=workers)
+    assert len(list((tmp_path / "workers2").rglob("*.pt"))) == 3   # written by the workers, then loaded
+    for method in ("MAML", "pretrained", "oracle", "random"):
+        one, two = (dict(trained[w][method][0].named_parameters()) for w in (1, 2))
+        for name in one:
+            assert torch.allclose(one[name], two[name], atol=1e-5), (method, name)
+    assert len(trained[2]["MAML"][1].iteration) == 3 and len(trained[2]["oracle"][1].iteration) == 2
+
+
+def test_each_maml_method_trains_on_its_own_cheetah_environment_so_order_does_not_matter(tmp_path, monkeypatch):
+    """A shared vector env would hand the oracle reset noise already advanced by MAML and pretrained."""
+    from functools import partial
+
+    from metarl_course import maml_bench
+    from metarl_course.maml import MAMLConfig
+
+    monkeypatch.setattr(maml_bench, "CHECKPOINTS", tmp_path)
+    config = MAMLConfig(meta_batch=2, n_per_task=2)
+    make_family = partial(maml_bench._cheetah_family, "metarl_course/HalfCheetahVel-v0", 2, 2, 0, "cpu")
+    together = maml_bench._train_all("vel", "ci", 0, make_family, 17, 6, 1, config, 1, 1, torch.device("cpu"))
+    oracle_cfg = maml_bench.replace(config, n_inner=0, task_input=True)
+    alone, _ = maml_bench._train_one(make_family, 17, 6, 1, oracle_cfg, 0, 1, "oracle", None, "cpu")
+    for name, value in alone.named_parameters():
+        assert torch.allclose(value, dict(together["oracle"][0].named_parameters())[name]), name
+
+
+def test_a_worker_process_error_reaches_the_bench(tmp_path, monkeypatch):
+    from functools import partial
+
+    from metarl_course import maml_bench
+    from metarl_course.maml import MAMLConfig
+
+    monkeypatch.setattr(maml_bench, "CHECKPOINTS", tmp_path)
+    broken = partial(maml_bench._cheetah_family, "metarl_course/NoSuchCheetah-v0", 2, 2, 0, "cpu")
+    with pytest.raises(Exception, match="NoSuchCheetah"):
+        maml_bench._train_all("broken", "ci", 0, broken, 17, 6, 1, MAMLConfig(meta_batch=2, n_per_task=2), 1, 1,
+                              torch.device("cpu"), workers=2)
+    assert not list(tmp_path.rglob("*.pt"))
+
+
 def test_pearl_point_reports_success_per_trajectory_and_the_cost_of_looping_over_tasks(tmp_path, monkeypatch):
     from metarl_course import pearl_bench
 
