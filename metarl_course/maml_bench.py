@@ -122,10 +122,23 @@ def _rows(task: str, curves: dict[str, list[np.ndarray]]) -> list[dict]:
     return rows
 
 
-def _figure(task: str, rows: list[dict], histories: list):
+def _figure(panels: list[tuple[str, list[dict], list]]):
+    """One row per task: the adaptation curves on held-out tasks, and MAML's meta-training curve."""
     import matplotlib.pyplot as plt
 
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(len(panels), 2, figsize=(11, 4 * len(panels)), squeeze=False)
+    for (task, rows, histories), (ax, ax2) in zip(panels, axes):
+        _adaptation_panel(ax, task, rows)
+        for seed_i, h in enumerate(histories):
+            ax2.plot(h.iteration, h.pre_return, "C1", alpha=0.7, label="pre-update" if seed_i == 0 else None)
+            ax2.plot(h.iteration, h.post_return, "C0", alpha=0.7, label="post-update" if seed_i == 0 else None)
+        ax2.set(xlabel="meta-iteration", ylabel="average return (training tasks)", title=f"{task}: MAML meta-training")
+        ax2.legend()
+    fig.tight_layout()
+    return fig
+
+
+def _adaptation_panel(ax, task: str, rows: list[dict]) -> None:
     styles = {"MAML": ("C0", "-"), "MAML, later steps 0.025": ("C0", ":"), "pretrained": ("C1", "-"),
               "random": ("C7", "-")}
     for method, (color, line) in styles.items():
@@ -141,13 +154,6 @@ def _figure(task: str, rows: list[dict], histories: list):
     ax.set(xlabel="number of gradient steps", ylabel="average return", title=f"{task}: adaptation on held-out tasks",
            xticks=range(len(STEP_SIZES) + 1))
     ax.legend(fontsize=8)
-    for seed_i, h in enumerate(histories):
-        ax2.plot(h.iteration, h.pre_return, "C1", alpha=0.7, label="pre-update" if seed_i == 0 else None)
-        ax2.plot(h.iteration, h.post_return, "C0", alpha=0.7, label="post-update" if seed_i == 0 else None)
-    ax2.set(xlabel="meta-iteration", ylabel="average return (training tasks)", title="MAML meta-training")
-    ax2.legend()
-    fig.tight_layout()
-    return fig
 
 
 def _iteration_seconds(history) -> np.ndarray:
@@ -184,7 +190,7 @@ def maml_nav(preset: str, seeds: list[int]):
     rows = _rows("2D navigation", curves) + rows
     for fisher in sorted({config.fisher_subsample, 1.0}):
         rows.append(_time_iterations(replace(config, fisher_subsample=fisher), family, budget.n_timed_iterations, device))
-    return rows, _figure("2D navigation", rows, histories)
+    return rows, _figure([("2D navigation", rows, histories)])
 
 
 def _time_iterations(config: MAMLConfig, family, n: int, device: torch.device) -> dict:
@@ -200,19 +206,23 @@ def _time_iterations(config: MAMLConfig, family, n: int, device: torch.device) -
             "projected_500_iterations_minutes": 500 * history.seconds[-1] / n / 60}
 
 
-CHEETAH_TASKS = {"HalfCheetah velocity": "metarl_course/HalfCheetahVel-v0",
-                 "HalfCheetah direction": "metarl_course/HalfCheetahDir-v0"}
+# the bench runs the first ``n_tasks_kinds`` of these (laptop: the two cheetah tasks; paper: all four)
+LOCOMOTION_TASKS = {"HalfCheetah velocity": "metarl_course/HalfCheetahVel-v0",
+                    "HalfCheetah direction": "metarl_course/HalfCheetahDir-v0",
+                    "Ant velocity": "metarl_course/AntVel-v0",
+                    "Ant direction": "metarl_course/AntDir-v0"}
 
 
-def _cheetah_family(env_id: str, meta_batch: int, n_per_task: int, seed: int, device: str) -> TaskFamily:
-    """A fresh HalfCheetah task family (its own vector env); picklable as a ``partial`` for workers."""
+def _locomotion_family(env_id: str, meta_batch: int, n_per_task: int, seed: int, device: str) -> TaskFamily:
+    """A fresh locomotion task family (its own vector env); picklable as a ``partial`` for workers."""
     from metarl_course.maml_locomotion import locomotion_tasks
 
     return locomotion_tasks(env_id, meta_batch, n_per_task, seed, device=device)[0]
 
 
-@register("maml-cheetah", "MAML-TRPO on HalfCheetah goal velocity and forward/backward (H=200, gymnasium v5 "
-          "MuJoCo): returns after 0-3 gradient steps vs pretrained, random and oracle (the paper's Figure 5)",
+@register("maml-cheetah", "MAML-TRPO on HalfCheetah goal velocity and forward/backward, and at the paper preset "
+          "Ant's too (H=200, gymnasium v5 MuJoCo): returns after 0-3 gradient steps vs pretrained, random and "
+          "oracle (the paper's Figure 5)",
           default_seeds=(0,))
 def maml_cheetah(preset: str, seeds: list[int]):
     from metarl_course.maml_locomotion import locomotion_test_tasks
@@ -220,14 +230,14 @@ def maml_cheetah(preset: str, seeds: list[int]):
     budget = get_budget("bench_maml_cheetah", preset)
     config = MAMLConfig(meta_batch=budget.meta_batch, n_per_task=budget.n_per_task,
                         fisher_subsample=budget.fisher_subsample)
-    rows, figure = [], None
+    rows, panels = [], []
     device = get_device()
-    for task, env_id in list(CHEETAH_TASKS.items())[:budget.n_tasks_kinds]:
+    for task, env_id in list(LOCOMOTION_TASKS.items())[:budget.n_tasks_kinds]:
         curves: dict[str, list] = {}
         histories = []
         for seed in seeds:
             test_env, test_feats = locomotion_test_tasks(env_id, budget.n_test_tasks, budget.n_per_task, device=device)
-            make_family = partial(_cheetah_family, env_id, budget.meta_batch, budget.n_per_task, seed, str(device))
+            make_family = partial(_locomotion_family, env_id, budget.meta_batch, budget.n_per_task, seed, str(device))
             start = time.perf_counter()
             policies = _train_all(f"maml-cheetah/{env_id.split('/')[1]}", preset, seed, make_family, test_env.obs_dim,
                                   test_env.act_dim, 1, config, budget.iterations, budget.baseline_iterations, device,
@@ -240,9 +250,9 @@ def maml_cheetah(preset: str, seeds: list[int]):
                          "n": len(policies["MAML"][1].seconds), "wall": time.perf_counter() - start})
         task_rows = _rows(task, curves)
         rows = task_rows + rows
-        figure = _figure(task, task_rows, histories)  # the last task's figure
+        panels.append((task, task_rows, histories))
     rows += _mujoco_throughput_rows(budget.meta_batch * budget.n_per_task)
-    return rows, figure
+    return rows, _figure(panels)
 
 
 def _mujoco_throughput_rows(n_envs: int, n_steps: int = 200) -> list[dict]:

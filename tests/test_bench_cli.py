@@ -127,6 +127,25 @@ def test_maml_benchmarks_write_adaptation_curves_and_resume(name, task, tmp_path
     assert again_curve[("MAML", 1)]["mean"] == pytest.approx(curve[("MAML", 1)]["mean"])
 
 
+def test_maml_locomotion_bench_runs_ant_and_draws_one_row_of_panels_per_task(tmp_path, monkeypatch):
+    import matplotlib.image
+
+    from metarl_course import maml_bench
+
+    monkeypatch.setattr(maml_bench, "CHECKPOINTS", tmp_path / "checkpoints")
+    ant = {task: env for task, env in maml_bench.LOCOMOTION_TASKS.items() if task.startswith("Ant")}
+    assert list(ant) == ["Ant velocity", "Ant direction"]
+    monkeypatch.setattr(maml_bench, "LOCOMOTION_TASKS", ant)
+    rows = bench.run_benchmark("maml-cheetah", "ci", tmp_path / "a.json", seeds=[0],
+                               overrides={"bench_maml_cheetah": {"n_tasks_kinds": 2}})["rows"]
+    paper = {r["task"]: r["mean"] for r in rows if r["method"] == "paper MAML" and r["steps"] == 1}
+    assert paper == {"Ant velocity": 96.7, "Ant direction": 499.1}
+    for task in ant:
+        assert {k for r in rows if r.get("task") == task and r["method"] == "MAML" for k in [r["steps"]]} == {0, 1, 2, 3}
+    height, width, _ = matplotlib.image.imread(tmp_path / "a.png").shape
+    assert height / width > 0.6   # two rows of (adaptation, meta-training) panels: 11 x 8 inches, not 11 x 4
+
+
 def test_maml_methods_trained_in_worker_processes_equal_those_trained_in_process(tmp_path, monkeypatch):
     from functools import partial
 
@@ -157,7 +176,7 @@ def test_each_maml_method_trains_on_its_own_cheetah_environment_so_order_does_no
 
     monkeypatch.setattr(maml_bench, "CHECKPOINTS", tmp_path)
     config = MAMLConfig(meta_batch=2, n_per_task=2)
-    make_family = partial(maml_bench._cheetah_family, "metarl_course/HalfCheetahVel-v0", 2, 2, 0, "cpu")
+    make_family = partial(maml_bench._locomotion_family, "metarl_course/HalfCheetahVel-v0", 2, 2, 0, "cpu")
     together = maml_bench._train_all("vel", "ci", 0, make_family, 17, 6, 1, config, 1, 1, torch.device("cpu"))
     oracle_cfg = maml_bench.replace(config, n_inner=0, task_input=True)
     alone, _ = maml_bench._train_one(make_family, 17, 6, 1, oracle_cfg, 0, 1, "oracle", None, "cpu")
@@ -172,7 +191,7 @@ def test_a_worker_process_error_reaches_the_bench(tmp_path, monkeypatch):
     from metarl_course.maml import MAMLConfig
 
     monkeypatch.setattr(maml_bench, "CHECKPOINTS", tmp_path)
-    broken = partial(maml_bench._cheetah_family, "metarl_course/NoSuchCheetah-v0", 2, 2, 0, "cpu")
+    broken = partial(maml_bench._locomotion_family, "metarl_course/NoSuchCheetah-v0", 2, 2, 0, "cpu")
     with pytest.raises(Exception, match="NoSuchCheetah"):
         maml_bench._train_all("broken", "ci", 0, broken, 17, 6, 1, MAMLConfig(meta_batch=2, n_per_task=2), 1, 1,
                               torch.device("cpu"), workers=2)
