@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from functools import partial
 
 import numpy as np
 import pytest
@@ -141,14 +142,12 @@ def test_maml_locomotion_bench_runs_ant_and_draws_one_row_of_panels_per_task(tmp
     paper = {r["task"]: r["mean"] for r in rows if r["method"] == "paper MAML" and r["steps"] == 1}
     assert paper == {"Ant velocity": 96.7, "Ant direction": 499.1}
     for task in ant:
-        assert {k for r in rows if r.get("task") == task and r["method"] == "MAML" for k in [r["steps"]]} == {0, 1, 2, 3}
+        assert {r["steps"] for r in rows if r.get("task") == task and r["method"] == "MAML"} == {0, 1, 2, 3}
     height, width, _ = matplotlib.image.imread(tmp_path / "a.png").shape
     assert height / width > 0.6   # two rows of (adaptation, meta-training) panels: 11 x 8 inches, not 11 x 4
 
 
 def test_maml_methods_trained_in_worker_processes_equal_those_trained_in_process(tmp_path, monkeypatch):
-    from functools import partial
-
     from metarl_course import maml_bench
     from metarl_course.maml import MAMLConfig, navigation_tasks
 
@@ -159,18 +158,22 @@ def test_maml_methods_trained_in_worker_processes_equal_those_trained_in_process
         monkeypatch.setattr(maml_bench, "CHECKPOINTS", tmp_path / f"workers{workers}")
         trained[workers] = maml_bench._train_all("nav", "ci", 0, make_family, 2, 2, 2, config, 3, 2,
                                                  torch.device("cpu"), workers=workers)
-    assert len(list((tmp_path / "workers2").rglob("*.pt"))) == 3   # written by the workers, then loaded
+    assert len(list((tmp_path / "workers2").rglob("*.pt"))) == 3   # the workers' checkpoints, which the bench loaded
     for method in ("MAML", "pretrained", "oracle", "random"):
         one, two = (dict(trained[w][method][0].named_parameters()) for w in (1, 2))
         for name in one:
             assert torch.allclose(one[name], two[name], atol=1e-5), (method, name)
     assert len(trained[2]["MAML"][1].iteration) == 3 and len(trained[2]["oracle"][1].iteration) == 2
+    # Loading the finished checkpoints again builds no environment.
+    built = []
+    monkeypatch.setattr(maml_bench, "CHECKPOINTS", tmp_path / "workers1")
+    maml_bench._train_all("nav", "ci", 0, lambda: built.append(1) or make_family(), 2, 2, 2, config, 3, 2,
+                          torch.device("cpu"))
+    assert built == []
 
 
 def test_each_maml_method_trains_on_its_own_cheetah_environment_so_order_does_not_matter(tmp_path, monkeypatch):
     """A shared vector env would hand the oracle reset noise already advanced by MAML and pretrained."""
-    from functools import partial
-
     from metarl_course import maml_bench
     from metarl_course.maml import MAMLConfig
 
@@ -185,8 +188,6 @@ def test_each_maml_method_trains_on_its_own_cheetah_environment_so_order_does_no
 
 
 def test_a_worker_process_error_reaches_the_bench(tmp_path, monkeypatch):
-    from functools import partial
-
     from metarl_course import maml_bench
     from metarl_course.maml import MAMLConfig
 
