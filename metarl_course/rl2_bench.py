@@ -103,6 +103,12 @@ def _updates_for(budget, n: int) -> int:
     return int(getattr(budget, f"updates_n{n}"))
 
 
+def _bandit_trials_for(budget, n: int) -> int:
+    """Bandit trials per update, per trial length (``trials_n10``...): short trials are cheap,
+    so the laptop preset affords the paper's 1024 at n = 10 and fewer at n = 100 and 500."""
+    return int(getattr(budget, f"trials_n{n}"))
+
+
 def _bandit_reward_scale(n: int) -> float:
     """Scale rewards by 10 / n for trials longer than 10 pulls, so the value head's targets
     stay near the n = 10 scale. Unscaled, the value loss of n = 100 returns (tens) dominates
@@ -176,7 +182,7 @@ def rl2_bandits(preset: str, seeds: list[int]):
     budget = get_budget("bench_rl2_bandits", preset)
     rows, curves = [], []
     for k, n in BANDIT_CELLS[: budget.n_cells]:
-        config = RL2Config(hidden_size=budget.hidden_size, trials_per_update=budget.trials_per_update,
+        config = RL2Config(hidden_size=budget.hidden_size, trials_per_update=_bandit_trials_for(budget, n),
                            updates=_updates_for(budget, n), reward_scale=_bandit_reward_scale(n))
         cell_rows, curve = _rl2_cell(
             "rl2-bandits", f"k={k}, n={n}", preset, seeds, {"k": k, "episodes": n}, (k, n), config, train_rl2_bandits,

@@ -13,6 +13,7 @@ import torch
 
 from metarl_course import bench, cli
 from metarl_course.device import get_device
+from metarl_course.presets import get_budget
 
 
 def test_nav_protocol_writes_the_contracted_json_and_png(tmp_path):
@@ -105,6 +106,19 @@ def test_rl2_benchmarks_train_evaluate_and_resume(name, cell, tmp_path, monkeypa
     # A rerun finds the finished checkpoint: it evaluates the same policy without training again.
     again = {r["method"]: r for r in bench.run_benchmark(name, "ci", tmp_path / "r2.json", seeds=[0])["rows"]}["rl2"]
     assert again["mean"] == pytest.approx(rl2["mean"])
+
+
+def test_rl2_bandits_trains_each_trial_length_with_its_own_number_of_trials(tmp_path, monkeypatch):
+    from metarl_course import rl2_bench
+
+    monkeypatch.setattr(rl2_bench, "CHECKPOINTS", tmp_path / "checkpoints")
+    overrides = {"bench_rl2_bandits": {"trials_n10": 24}}
+    result = bench.run_benchmark("rl2-bandits", "ci", tmp_path / "r.json", seeds=[0], overrides=overrides)
+    rl2 = {r["method"]: r for r in result["rows"]}["rl2"]
+    assert (rl2["episodes"], rl2["trials_per_update"]) == (10, 24)
+    for preset in ("ci", "laptop", "paper"):
+        budget = get_budget("bench_rl2_bandits", preset)
+        assert all(getattr(budget, f"trials_n{n}") > 0 for n in (10, 100, 500)), preset
 
 
 @pytest.mark.parametrize("name, task", [("maml-nav", "2D navigation"), ("maml-cheetah", "HalfCheetah velocity")])
