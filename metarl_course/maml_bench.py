@@ -33,6 +33,9 @@ from metarl_course.presets import get_budget, settings_digest
 CHECKPOINTS = Path("build/bench")
 STEP_SIZES = (0.1, 0.05, 0.05)        # the paper's protocol: α = 0.1, then 0.05
 SMALL_LATER_STEPS = (0.1, 0.025, 0.025)  # what our meta-trained policy needs after the first step
+# The official test script for 2D navigation (cbfinn/maml_rl, maml_examples/test_maml_point.py)
+# adapted with batch_size=4000 at H = 100: 40 trajectories per step, twice the 20 of training.
+WIDE_TEST = "MAML, 40 trajectories per step"
 
 
 def _train_all(name: str, preset: str, seed: int, make_family: Callable[[], TaskFamily], obs_dim: int,
@@ -153,10 +156,12 @@ def _figure(panels: list[tuple[str, list[dict], list]]):
 
 
 def _adaptation_panel(ax, task: str, rows: list[dict]) -> None:
-    styles = {"MAML": ("C0", "-"), "MAML, later steps 0.025": ("C0", ":"), "pretrained": ("C1", "-"),
-              "random": ("C7", "-")}
+    styles = {"MAML": ("C0", "-"), "MAML, later steps 0.025": ("C0", ":"), WIDE_TEST: ("C2", "--"),
+              "pretrained": ("C1", "-"), "random": ("C7", "-")}
     for method, (color, line) in styles.items():
         pts = sorted((r["steps"], r["mean"], r["stderr"]) for r in rows if r["method"] == method)
+        if not pts:  # the 40-trajectory protocol is 2D navigation's only
+            continue
         k, m, s = map(np.array, zip(*pts))
         ax.errorbar(k, m, yerr=s, marker="o", color=color, linestyle=line, label=method, capsize=3)
     paper = sorted((r["steps"], r["mean"]) for r in rows if r["method"] == "paper MAML")
@@ -189,6 +194,7 @@ def maml_nav(preset: str, seeds: list[int]):
     device = get_device()
     family = navigation_tasks(budget.n_per_task, device=device)
     test_env, test_feats = navigation_test_tasks(budget.n_test_tasks, budget.n_per_task, device=device)
+    wide_env, wide_feats = navigation_test_tasks(budget.n_test_tasks, 2 * budget.n_per_task, device=device)  # same goals
     curves: dict[str, list] = {}
     histories, rows = [], []
     for seed in seeds:
@@ -197,6 +203,9 @@ def maml_nav(preset: str, seeds: list[int]):
         histories.append(policies["MAML"][1])
         for method, returns in _curves(policies, test_env, test_feats, seed).items():
             curves.setdefault(method, []).append(returns)
+        gen = torch.Generator(device=wide_feats.device).manual_seed(777 + seed)
+        curves.setdefault(WIDE_TEST, []).append(
+            adaptation_curve(policies["MAML"][0], wide_env, wide_feats, STEP_SIZES, generator=gen)["returns"])
         history = policies["MAML"][1]
         rows.append({"method": "MAML training", "fisher_subsample": config.fisher_subsample, "seed": seed,
                      "mean": _seconds_per_iteration(history), "stderr": 0.0, "n": len(history.seconds),
