@@ -1,11 +1,12 @@
-"""One RL² bandit experiment of benchmarks/README.md: an optional n = 10 warm start, then training at n
-and evaluation; appends one JSON line to /tmp/rl2/results.jsonl (the lines of the README runs are in
+"""One RL² experiment of benchmarks/README.md, on bandits (an optional n = 10 warm start, then
+training at n and evaluation) or, with --env mdp, on random tabular MDPs (trials of n episodes);
+appends one JSON line to /tmp/rl2/results.jsonl (the lines of the README runs are in
 rl2-bandits-experiments.jsonl next to this file)."""
 import argparse, json, time
 import torch
 torch.set_num_threads(1)
 from pathlib import Path
-from metarl_course.rl2 import RL2Config, train_rl2_bandits, evaluate_rl2_bandits, RL2Policy
+from metarl_course.rl2 import RL2Config, train_rl2_bandits, evaluate_rl2_bandits, train_rl2_mdps, evaluate_rl2_mdps, RL2Policy
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--k", type=int, default=5); ap.add_argument("--n", type=int, default=100)
@@ -18,7 +19,12 @@ ap.add_argument("--warm", type=int, default=0, help="n=10 updates to warm start 
 ap.add_argument("--warm_lr", type=float, default=3e-3)
 ap.add_argument("--rscale", type=float, default=1.0)
 ap.add_argument("--eval", type=int, default=2000); ap.add_argument("--tag", default="")
+ap.add_argument("--env", choices=("bandit", "mdp"), default="bandit")
 a = ap.parse_args()
+if a.env == "mdp":  # the MDP's trial length is in episodes, and it has no warm start here
+    assert not a.warm
+    train_rl2_bandits = lambda k, n, cfg, seed: train_rl2_mdps(n, cfg, seed)
+    evaluate_rl2_bandits = lambda policy, k, n, n_trials, seed: evaluate_rl2_mdps(policy, n, n_trials, seed)
 Path("/tmp/rl2").mkdir(exist_ok=True)
 t0 = time.perf_counter()
 warm = None
