@@ -172,7 +172,21 @@ def _adaptation_panel(ax, task: str, rows: list[dict]) -> None:
                label="oracle (paper)")
     ax.set(xlabel="number of gradient steps", ylabel="average return", title=f"{task}: adaptation on held-out tasks",
            xticks=range(len(STEP_SIZES) + 1))
+    _keep_random_in_view(ax, rows, styles)
     ax.legend(fontsize=8)
+
+
+def _keep_random_in_view(ax, rows: list[dict], methods) -> None:
+    """A diverging curve (pretrained fine-tuning can fall to -600) would squash the others into a
+    line: cut the axis at 1.5 times the random policy's lowest return and say what fell below."""
+    random_low = min(r["mean"] for r in rows if r["method"] == "random")
+    bottom = 1.5 * random_low if random_low < 0 else random_low - 1.0
+    below = {r["method"]: r["mean"] for r in sorted(rows, key=lambda r: -r["mean"])
+             if r["method"] in methods and r["mean"] < bottom}
+    if below:
+        ax.set_ylim(bottom=bottom)
+        ax.text(0.02, 0.02, "below the axis: " + ", ".join(f"{m} (lowest {v:.0f})" for m, v in below.items()),
+                transform=ax.transAxes, fontsize=7, color="C3")
 
 
 def _iteration_seconds(history) -> np.ndarray:

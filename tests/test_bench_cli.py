@@ -301,3 +301,25 @@ def test_bench_set_is_checked_before_anything_runs_and_recorded(tmp_path, monkey
     assert cli.main(["bench", "fake", "--preset", "ci", "--out", str(out), "--set", "bench_pearl_point.kl_weight=0.5"]) == 0
     assert seen["kl"] == 0.5
     assert json.loads(out.read_text())["overrides"] == {"bench_pearl_point": {"kl_weight": 0.5}}
+
+
+def test_maml_adaptation_panel_cuts_a_diverging_curve_below_random():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from metarl_course import maml_bench
+
+    def curve(method, values):
+        return [{"method": method, "steps": k, "mean": v, "stderr": 0.0} for k, v in enumerate(values)]
+
+    rows = (curve("MAML", [-36, -10, -16, -10]) + curve("random", [-80, -74, -73, -73])
+            + curve("pretrained", [-36, -614, -533, -468]) + curve("MAML, later steps 0.025", [-36, -10, -4, -6])
+            + curve("paper MAML", [-40.4, -11.7]) + [{"method": "oracle", "steps": 0, "mean": -0.4, "stderr": 0.0},
+                                                    {"method": "paper oracle", "steps": 0, "mean": -2.3, "stderr": 0.0}])
+    figure, ax = plt.subplots()
+    maml_bench._adaptation_panel(ax, "2D navigation", rows)
+    assert ax.get_ylim()[0] == pytest.approx(1.5 * -80)
+    assert any("pretrained (lowest -614)" in t.get_text() for t in ax.texts)
+    plt.close(figure)
