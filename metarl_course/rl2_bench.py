@@ -98,15 +98,11 @@ MDP_CELLS = [10, 25, 50, 75, 100]
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "build" / "bench"
 
 
-def _updates_for(budget, n: int) -> int:
-    """Each trial length has its own number of updates in the preset (``updates_n10``...)."""
-    return int(getattr(budget, f"updates_n{n}"))
-
-
-def _bandit_trials_for(budget, n: int) -> int:
-    """Bandit trials per update, per trial length (``trials_n10``...): short trials are cheap,
-    so the laptop preset affords the paper's 1024 at n = 10 and fewer at n = 100 and 500."""
-    return int(getattr(budget, f"trials_n{n}"))
+def _per_trial_length(budget, key: str, n: int) -> int:
+    """A budget the preset sets per trial length: ``updates_n10``, ``updates_n100``... and, for
+    bandits, ``trials_n10``... (short trials are cheap, so the laptop preset affords the paper's
+    1024 trials per update at n = 10 and fewer at n = 100 and 500)."""
+    return int(getattr(budget, f"{key}_n{n}"))
 
 
 def _bandit_reward_scale(n: int) -> float:
@@ -182,8 +178,8 @@ def rl2_bandits(preset: str, seeds: list[int]):
     budget = get_budget("bench_rl2_bandits", preset)
     rows, curves = [], []
     for k, n in BANDIT_CELLS[: budget.n_cells]:
-        config = RL2Config(hidden_size=budget.hidden_size, trials_per_update=_bandit_trials_for(budget, n),
-                           updates=_updates_for(budget, n), reward_scale=_bandit_reward_scale(n))
+        config = RL2Config(hidden_size=budget.hidden_size, trials_per_update=_per_trial_length(budget, "trials", n),
+                           updates=_per_trial_length(budget, "updates", n), reward_scale=_bandit_reward_scale(n))
         cell_rows, curve = _rl2_cell(
             "rl2-bandits", f"k={k}, n={n}", preset, seeds, {"k": k, "episodes": n}, (k, n), config, train_rl2_bandits,
             evaluate_rl2_bandits, lambda: bandit_table(k, n, budget.n_baseline_trials, seed=seeds[0]),
@@ -204,7 +200,7 @@ def rl2_mdp(preset: str, seeds: list[int]):
     rows, curves = [], []
     for n in MDP_CELLS[: budget.n_cells]:
         config = RL2Config(hidden_size=budget.hidden_size, trials_per_update=budget.trials_per_update,
-                           updates=_updates_for(budget, n), reward_scale=0.1)
+                           updates=_per_trial_length(budget, "updates", n), reward_scale=0.1)
         cell_rows, curve = _rl2_cell(
             "rl2-mdp", f"n={n} episodes", preset, seeds, {"episodes": n}, (n,), config, train_rl2_mdps, evaluate_rl2_mdps,
             lambda: mdp_table(n, budget.n_baseline_trials, seed=seeds[0]),
