@@ -3,7 +3,7 @@
 For each seed: meta-train MAML-TRPO, a *pretrained* policy (the same TRPO on all tasks
 with no inner step), and an *oracle* (the same, with the task as input); take a randomly
 initialised policy as the floor. Then on held-out tasks, fine-tune MAML, pretrained and
-random with the same policy-gradient steps (α = 0.1, then 0.05) and report the return
+random with the same policy-gradient steps (α, then α/2: the paper's 0.1 and 0.05) and report the return
 after 0, 1, 2 and 3 steps beside the paper's results files; the oracle's return is the
 ceiling. ``maml-nav`` also reports seconds per meta-iteration (the speed headline), with
 the Fisher-vector products on a subsample as in the preset and with all the data.
@@ -31,8 +31,9 @@ from metarl_course.paper_tables import MAML_RESULTS
 from metarl_course.presets import get_budget, settings_digest
 
 CHECKPOINTS = Path("build/bench")
-STEP_SIZES = (0.1, 0.05, 0.05)        # the paper's protocol: α = 0.1, then 0.05
-SMALL_LATER_STEPS = (0.1, 0.025, 0.025)  # what our meta-trained policy needs after the first step
+N_TEST_STEPS = 3  # returns after 0, 1, 2 and 3 gradient steps, as in the paper's figures
+# The quarter-size later steps: what our meta-trained policy needs after the first step at α = 0.1
+SMALL_LATER = "MAML, later steps α/4"
 # The official test script for 2D navigation (cbfinn/maml_rl, maml_examples/test_maml_point.py)
 # adapted with batch_size=4000 at H = 100: 40 trajectories per step, twice the 20 of training.
 WIDE_TEST = "MAML, 40 trajectories per step"
@@ -102,8 +103,18 @@ def _train_in_processes(jobs: list[dict], workers: int) -> None:
             future.result()  # re-raises a worker's error here
 
 
-def _curves(policies: dict, test_env, test_feats, seed: int, wide_test: tuple | None = None) -> dict[str, np.ndarray]:
-    """Per-task returns (steps + 1, M) for every method on the held-out tasks.
+def test_step_sizes(alpha: float) -> tuple[float, ...]:
+    """The paper's meta-test protocol for a policy meta-trained with inner step α: α, then α/2.
+
+    (α = 0.1 gives the paper's 0.1, 0.05, 0.05; the official 2D-navigation scripts of
+    cbfinn/maml_rl meta-train with α = 0.5 and test with 0.5, then 0.25.)"""
+    return (alpha,) + (alpha / 2,) * (N_TEST_STEPS - 1)
+
+
+def _curves(policies: dict, test_env, test_feats, seed: int, wide_test: tuple | None = None,
+            alpha: float = 0.1) -> dict[str, np.ndarray]:
+    """Per-task returns (steps + 1, M) for every method on the held-out tasks, with the
+    step sizes of ``test_step_sizes(alpha)`` (and MAML's also with quarter-size later steps).
 
     ``wide_test`` (env, task features): the same goals with more trajectories per step, for
     MAML's curve under the official test script's batch (``WIDE_TEST``)."""
@@ -111,11 +122,12 @@ def _curves(policies: dict, test_env, test_feats, seed: int, wide_test: tuple | 
         gen = torch.Generator(device=feats.device).manual_seed(777 + seed)  # the same draws for every method
         return adaptation_curve(policy, env, feats, steps, generator=gen, task_input=task_input)["returns"]
 
-    out = {method: curve(policy, test_env, test_feats, () if method == "oracle" else STEP_SIZES, task_input)
+    steps = test_step_sizes(alpha)
+    out = {method: curve(policy, test_env, test_feats, () if method == "oracle" else steps, task_input)
            for method, (policy, _, task_input) in policies.items()}
-    out["MAML, later steps 0.025"] = curve(policies["MAML"][0], test_env, test_feats, SMALL_LATER_STEPS)
+    out[SMALL_LATER] = curve(policies["MAML"][0], test_env, test_feats, (alpha,) + (alpha / 4,) * (N_TEST_STEPS - 1))
     if wide_test is not None:
-        out[WIDE_TEST] = curve(policies["MAML"][0], *wide_test, STEP_SIZES)
+        out[WIDE_TEST] = curve(policies["MAML"][0], *wide_test, steps)
     return out
 
 
@@ -160,7 +172,7 @@ def _figure(panels: list[tuple[str, list[dict], list]]):
 
 
 def _adaptation_panel(ax, task: str, rows: list[dict]) -> None:
-    styles = {"MAML": ("C0", "-"), "MAML, later steps 0.025": ("C0", ":"), WIDE_TEST: ("C2", "--"),
+    styles = {"MAML": ("C0", "-"), SMALL_LATER: ("C0", ":"), WIDE_TEST: ("C2", "--"),
               "pretrained": ("C1", "-"), "random": ("C7", "-")}
     for method, (color, line) in styles.items():
         pts = sorted((r["steps"], r["mean"], r["stderr"]) for r in rows if r["method"] == method)
@@ -175,7 +187,7 @@ def _adaptation_panel(ax, task: str, rows: list[dict]) -> None:
     ax.axhline(next(r["mean"] for r in rows if r["method"] == "paper oracle"), color="k", linestyle=":",
                label="oracle (paper)")
     ax.set(xlabel="number of gradient steps", ylabel="average return", title=f"{task}: adaptation on held-out tasks",
-           xticks=range(len(STEP_SIZES) + 1))
+           xticks=range(N_TEST_STEPS + 1))
     _keep_random_in_view(ax, rows, styles)
     ax.legend(fontsize=8)
 
@@ -210,7 +222,7 @@ def _seconds_per_iteration(history) -> float:
 def maml_nav(preset: str, seeds: list[int]):
     budget = get_budget("bench_maml_nav", preset)
     config = MAMLConfig(meta_batch=budget.meta_batch, n_per_task=budget.n_per_task,
-                        fisher_subsample=budget.fisher_subsample)
+                        fisher_subsample=budget.fisher_subsample, inner_step=budget.inner_step)
     device = get_device()
     family = navigation_tasks(budget.n_per_task, device=device)
     test_env, test_feats = navigation_test_tasks(budget.n_test_tasks, budget.n_per_task, device=device)
@@ -221,7 +233,7 @@ def maml_nav(preset: str, seeds: list[int]):
         policies = _train_all("maml-nav", preset, seed, lambda: family, 2, 2, 2, config, budget.iterations,
                               budget.baseline_iterations, device)
         histories.append(policies["MAML"][1])
-        for method, returns in _curves(policies, test_env, test_feats, seed, wide_test).items():
+        for method, returns in _curves(policies, test_env, test_feats, seed, wide_test, config.inner_step).items():
             curves.setdefault(method, []).append(returns)
         history = policies["MAML"][1]
         rows.append({"method": "MAML training", "fisher_subsample": config.fisher_subsample, "seed": seed,

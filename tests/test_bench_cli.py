@@ -303,6 +303,22 @@ def test_bench_set_is_checked_before_anything_runs_and_recorded(tmp_path, monkey
     assert json.loads(out.read_text())["overrides"] == {"bench_pearl_point": {"kl_weight": 0.5}}
 
 
+def test_maml_nav_inner_step_budget_reaches_training_and_the_test_protocol(tmp_path, monkeypatch):
+    """``bench_maml_nav.inner_step`` is α for meta-training and for the meta-test (α, then α/2)."""
+    from metarl_course import maml_bench
+
+    assert maml_bench.test_step_sizes(0.1) == (0.1, 0.05, 0.05)  # the paper's text
+    assert maml_bench.test_step_sizes(0.5) == (0.5, 0.25, 0.25)  # the official 2D-navigation scripts
+    used = []
+    real = maml_bench.adaptation_curve
+    monkeypatch.setattr(maml_bench, "adaptation_curve", lambda *a, **k: used.append(a[3]) or real(*a, **k))
+    monkeypatch.setattr(maml_bench, "CHECKPOINTS", tmp_path / "checkpoints")
+    bench.run_benchmark("maml-nav", "ci", tmp_path / "r.json", seeds=[0], overrides={"bench_maml_nav": {"inner_step": 0.5}})
+    assert (0.5, 0.25, 0.25) in used and (0.5, 0.125, 0.125) in used and (0.1, 0.05, 0.05) not in used
+    maml_checkpoint = next((tmp_path / "checkpoints").rglob("MAML_seed0.pt"))
+    assert torch.load(maml_checkpoint, weights_only=False)["config"]["inner_step"] == 0.5
+
+
 def test_maml_adaptation_panel_cuts_a_diverging_curve_below_random():
     import matplotlib
 
@@ -315,7 +331,7 @@ def test_maml_adaptation_panel_cuts_a_diverging_curve_below_random():
         return [{"method": method, "steps": k, "mean": v, "stderr": 0.0} for k, v in enumerate(values)]
 
     rows = (curve("MAML", [-36, -10, -16, -10]) + curve("random", [-80, -74, -73, -73])
-            + curve("pretrained", [-36, -614, -533, -468]) + curve("MAML, later steps 0.025", [-36, -10, -4, -6])
+            + curve("pretrained", [-36, -614, -533, -468]) + curve(maml_bench.SMALL_LATER, [-36, -10, -4, -6])
             + curve("paper MAML", [-40.4, -11.7]) + [{"method": "oracle", "steps": 0, "mean": -0.4, "stderr": 0.0},
                                                     {"method": "paper oracle", "steps": 0, "mean": -2.3, "stderr": 0.0}])
     figure, ax = plt.subplots()
