@@ -125,7 +125,7 @@ class BanditTrials:
 
     obs_dim = 1
 
-    def __init__(self, means: np.ndarray, n: int, seed: int | None = None) -> None:
+    def __init__(self, means: np.ndarray, n: int, seed: int | np.random.SeedSequence | None = None) -> None:
         self.bandit = BatchedBernoulliBandit(means, seed=seed)
         self.batch_size, self.n_actions, self.n_steps = self.bandit.batch_size, self.bandit.k, n
 
@@ -146,7 +146,7 @@ class MDPTrials:
     """
 
     def __init__(self, transitions: np.ndarray, mean_rewards: np.ndarray, n_episodes: int,
-                 seed: int | None = None, horizon: int = HORIZON) -> None:
+                 seed: int | np.random.SeedSequence | None = None, horizon: int = HORIZON) -> None:
         self.mdp = BatchedTabularMDP(transitions, mean_rewards, horizon=horizon, seed=seed)
         self.batch_size, self.obs_dim, self.n_actions = self.mdp.batch_size, self.mdp.n_states, self.mdp.n_actions
         self.n_steps = n_episodes * horizon
@@ -335,11 +335,19 @@ def _task_seed(seed: int, update: int) -> int:
     return seed * 1_000_003 + update
 
 
+def _env_seed(seed: int, update: int) -> np.random.SeedSequence:
+    """The seed of an update's environment noise (rewards, transitions), a stream apart from
+    ``_task_seed``'s. (It was the integer ``seed * 7_919 + update``, equal to the task seed
+    at seed 0: each batch's first pulls then replayed the uniforms that drew its arm means, and
+    the MDP reward noise the normals that drew the batch's mean rewards.)"""
+    return np.random.SeedSequence((seed, update, 7_919))
+
+
 def train_rl2_bandits(k: int, n: int, config: RL2Config, seed: int = 0, **kwargs) -> tuple[RL2Policy, History]:
     """Meta-train an RL² policy on Bernoulli bandits with k arms and trials of n pulls."""
     def make_trials(update: int) -> BanditTrials:
         means = sample_arm_means(config.trials_per_update, k, seed=_task_seed(seed, update))
-        return BanditTrials(means, n, seed=seed * 7_919 + update)
+        return BanditTrials(means, n, seed=_env_seed(seed, update))
 
     return train_rl2(make_trials, 1, k, config, seed, desc=f"RL² bandits k={k} n={n}", **kwargs)
 
@@ -348,7 +356,7 @@ def train_rl2_mdps(n_episodes: int, config: RL2Config, seed: int = 0, **kwargs) 
     """Meta-train an RL² policy on random tabular MDPs with trials of ``n_episodes`` episodes."""
     def make_trials(update: int) -> MDPTrials:
         transitions, mean_rewards = sample_mdps(config.trials_per_update, seed=_task_seed(seed, update))
-        return MDPTrials(transitions, mean_rewards, n_episodes, seed=seed * 7_919 + update)
+        return MDPTrials(transitions, mean_rewards, n_episodes, seed=_env_seed(seed, update))
 
     transitions, _ = sample_mdps(1, seed=0)
     n_states, n_actions = transitions.shape[1], transitions.shape[2]

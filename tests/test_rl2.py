@@ -81,6 +81,32 @@ def test_mdp_trials_reset_the_state_but_not_the_memory_at_episode_ends():
     np.testing.assert_allclose(returns.sum(1), trials.totals, rtol=1e-5)
 
 
+def test_training_noise_is_not_the_random_stream_that_drew_the_tasks():
+    # Each update's environment noise must come from its own stream. With one integer seed
+    # for both (seed 0 made them equal), a batch's first pulls replayed the uniforms that drew
+    # its arm means, and its MDP reward noise the normals that drew its mean rewards.
+    import copy
+
+    from metarl_course.rl2 import collect_trials, train_rl2_mdps
+
+    seen = []
+
+    def capture(policy, env, encode, device=None):
+        rng = env.bandit.rng if hasattr(env, "bandit") else env.mdp.rng
+        seen.append((env, copy.deepcopy(rng)))
+        return collect_trials(policy, env, encode, device=device)
+
+    config = RL2Config(hidden_size=8, trials_per_update=64, updates=2, epochs=1)
+    train_rl2_bandits(3, 2, config, seed=0, collect=capture)
+    train_rl2_mdps(1, config, seed=0, collect=capture)
+    for env, rng in seen[:2]:  # bandits: the uniforms of the first pull against the arm means
+        assert not np.isclose(rng.random(64)[:, None], env.bandit.means.ravel()[None], rtol=0, atol=1e-12).any()
+    for env, rng in seen[2:]:  # MDPs: the first step's reward noise against the mean rewards
+        rng.random(64)
+        noise = rng.standard_normal(64)
+        assert not np.isclose(noise[:, None], env.mdp.mean_rewards.ravel()[None] - 1.0, rtol=0, atol=1e-12).any()
+
+
 def test_evaluation_is_reproducible_and_training_resumes_from_a_checkpoint(tmp_path):
     config = RL2Config(hidden_size=8, trials_per_update=8, updates=4, epochs=1)
     policy, history = train_rl2_bandits(3, 4, config, seed=0, checkpoint=tmp_path / "c.pt")
