@@ -11,8 +11,9 @@ Two commands (run from the repository root; one thread is enough):
 
   python benchmarks/results/rl2-mdp-diagnostics.py train [--fixed] [--stats] [--states S] [--updates U]
       RL² with the laptop preset's settings (GRU 64, 128 trials per update, PPO, reward
-      scale 0.1), evaluated on 1000 held-out MDPs; prints the total and the mean return of
-      each episode of the trial.
+      scale 0.1), evaluated on 1000 held-out MDPs; prints the total, the mean return of
+      each episode of the trial, and how often a trial repeats its most frequent action
+      (1/5 for a uniform choice; near 1 for a player that ignores the state).
       --fixed  the same MDP in every trial (a learner that works must approach its oracle);
       --stats  a control that is not RL²: the observation also carries, for the current
                state, each action's posterior-mean reward and 1 / (1 + its count), so the
@@ -117,6 +118,9 @@ def train(args: argparse.Namespace) -> None:
           [round(float(np.mean(history.mean_total_reward[i:i + 10])), 1) for i in range(0, args.updates, 10)])
     print(f"held-out total {totals.mean():.2f} ± {totals.std(ddof=1) / np.sqrt(len(totals)):.2f}; "
           f"oracle {float(np.mean(N_EPISODES * optimal_episode_return(P, M))):.1f}")
+    actions = trials.actions.cpu().numpy()  # (T, B)
+    repeats = np.mean([np.mean(a == np.bincount(a).argmax()) for a in actions.T])
+    print(f"fraction of a trial's steps that take its most frequent action: {repeats:.2f}")
     print("mean return of each episode of the trial:", [round(float(x), 2) for x in trials.episode_returns(N_EPISODES).mean(0)])
 
 
