@@ -29,6 +29,9 @@ def test_every_preset_defines_the_same_budgets():
 
 # settings that are not sizes: the laptop preset's learning rate is larger than the paper's (short budget)
 NOT_SIZES = {"lr", "min_stage4_gain"}
+# sizes that shrink on purpose: MAML on 2D navigation meta-trains 500 iterations at the laptop preset
+# (the speed headline's configuration) and 100 at the paper preset (the official script's length)
+SHRINKS_ON_PURPOSE = {("bench_maml_nav", "iterations")}
 
 
 def test_budgets_grow_from_ci_to_paper():
@@ -36,7 +39,11 @@ def test_budgets_grow_from_ci_to_paper():
         for key, value in ci.items():
             if key in NOT_SIZES:
                 continue
-            assert value <= presets.PRESETS["laptop"][unit][key] <= presets.PRESETS["paper"][unit][key], (unit, key)
+            laptop, paper = presets.PRESETS["laptop"][unit][key], presets.PRESETS["paper"][unit][key]
+            if (unit, key) in SHRINKS_ON_PURPOSE:
+                assert value <= paper < laptop, (unit, key)
+                continue
+            assert value <= laptop <= paper, (unit, key)
 
 
 def test_get_budget_reads_the_active_preset(monkeypatch):
