@@ -110,7 +110,7 @@ def _train_in_processes(jobs: list[dict], workers: int) -> None:
             future.result()  # re-raises a worker's error here
 
 
-def test_step_sizes(alpha: float) -> tuple[float, ...]:
+def meta_test_step_sizes(alpha: float) -> tuple[float, ...]:
     """The paper's meta-test protocol for a policy meta-trained with inner step α: α, then α/2.
 
     (α = 0.1 gives the paper's 0.1, 0.05, 0.05; the official 2D-navigation scripts of
@@ -121,7 +121,7 @@ def test_step_sizes(alpha: float) -> tuple[float, ...]:
 def _curves(policies: dict, test_env, test_feats, seed: int, wide_test: tuple | None = None,
             alpha: float = 0.1) -> dict[str, np.ndarray]:
     """Per-task returns (steps + 1, M) for every method on the held-out tasks, with the
-    step sizes of ``test_step_sizes(alpha)`` (and MAML's also with quarter-size later steps).
+    step sizes of ``meta_test_step_sizes(alpha)`` (and MAML's also with quarter-size later steps).
 
     ``wide_test`` (env, task features): the same goals with more trajectories per step, for
     MAML's curve under the official test script's batch (``WIDE_TEST``)."""
@@ -129,7 +129,7 @@ def _curves(policies: dict, test_env, test_feats, seed: int, wide_test: tuple | 
         gen = torch.Generator(device=feats.device).manual_seed(777 + seed)  # the same draws for every method
         return adaptation_curve(policy, env, feats, steps, generator=gen, task_input=task_input)["returns"]
 
-    steps = test_step_sizes(alpha)
+    steps = meta_test_step_sizes(alpha)
     out = {method: curve(policy, test_env, test_feats, () if method == "oracle" else steps, task_input)
            for method, (policy, _, task_input) in policies.items()}
     out[SMALL_LATER] = curve(policies["MAML"][0], test_env, test_feats, (alpha,) + (alpha / 4,) * (N_TEST_STEPS - 1))

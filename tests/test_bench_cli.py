@@ -307,8 +307,8 @@ def test_maml_nav_inner_step_budget_reaches_training_and_the_test_protocol(tmp_p
     """``bench_maml_nav.inner_step`` is α for meta-training and for the meta-test (α, then α/2)."""
     from metarl_course import maml_bench
 
-    assert maml_bench.test_step_sizes(0.1) == (0.1, 0.05, 0.05)  # the paper's text
-    assert maml_bench.test_step_sizes(0.5) == (0.5, 0.25, 0.25)  # the official 2D-navigation scripts
+    assert maml_bench.meta_test_step_sizes(0.1) == (0.1, 0.05, 0.05)  # the paper's text
+    assert maml_bench.meta_test_step_sizes(0.5) == (0.5, 0.25, 0.25)  # the official 2D-navigation scripts
     used = []
     real = maml_bench.adaptation_curve
     monkeypatch.setattr(maml_bench, "adaptation_curve", lambda *a, **k: used.append(a[3]) or real(*a, **k))
