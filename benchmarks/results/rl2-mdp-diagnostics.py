@@ -30,7 +30,7 @@ import torch
 
 from metarl_course.baselines.tabular_mdp import optimal_episode_return, plan_greedy, run_mdp_agent
 from metarl_course.envs.tabular_mdp import BatchedTabularMDP, sample_mdps
-from metarl_course.rl2 import MDPTrials, RL2Config, _task_seed, collect_trials, train_rl2
+from metarl_course.rl2 import MDPTrials, RL2Config, _env_seed, _task_seed, collect_trials, train_rl2
 
 N_EPISODES, N_ACTIONS, N_EVAL = 10, 5, 1000
 
@@ -103,7 +103,7 @@ def train(args: argparse.Namespace) -> None:
 
     def make_trials(update: int):
         P, M = tasks(args.trials, _task_seed(0, update))
-        return trials_cls(P, M, N_EPISODES, seed=np.random.SeedSequence((0, update, 7919)))
+        return trials_cls(P, M, N_EPISODES, seed=_env_seed(0, update))  # as train_rl2_mdps draws them
 
     config = RL2Config(hidden_size=64, trials_per_update=args.trials, updates=args.updates, lr=3e-3,
                        gamma=0.99, gae_lambda=0.3, reward_scale=0.1)
