@@ -75,7 +75,7 @@ PRESETS: Mapping[str, Mapping[str, Mapping[str, int | float]]] = MappingProxyTyp
             "00_meta_rl_problem": {"n_train_tasks": 100, "n_test_tasks": 40, "n_adaptation_episodes": 5},
             "01_rl2_bandits": {"k": 5, "n": 10, "hidden_size": 256, "trials_per_update": 1024, "updates": 1000, "n_eval_trials": 10000},
             "02_rl2_tabular_mdp": {"n_episodes": 10, "hidden_size": 256, "trials_per_update": 1024, "updates": 2000, "n_eval_trials": 5000},
-            "03_maml_pg": {"iterations": 500, "fo_iterations": 500, "pretrain_iterations": 500, "meta_batch": 20, "n_per_task": 20, "n_test_tasks": 40, "fisher_subsample": 1.0},
+            "03_maml_pg": {"iterations": 100, "fo_iterations": 100, "pretrain_iterations": 500, "meta_batch": 20, "n_per_task": 20, "n_test_tasks": 40, "fisher_subsample": 1.0},
             "04_pearl": {"latent_dim": 5, "reward_scale": 100.0, "lr": 3e-4, "kl_weight": 1.0, "exploration_trajectories": 5, "iterations": 500, "gradient_steps": 1000, "hidden_width": 300, "hidden_layers": 3, "encoder_width": 200, "encoder_layers": 3, "meta_batch": 16, "rl_batch": 256, "context_batch": 1024, "tasks_per_iteration": 10, "initial_trajectories": 10, "prior_trajectories": 5, "posterior_trajectories": 45, "n_test_trajectories": 20},
             "05_pixel_pearl": {"n_tasks": 16, "episodes_per_task": 2, "horizon": 200, "k": 3, "epochs": 30, "batch_size": 64, "n_eval_tasks": 30, "eval_horizon": 200, "n_trajectories": 3, "exploration_trajectories": 2},
             "bench_maml_nav": {"iterations": 100, "baseline_iterations": 500, "inner_step": 0.1, "meta_batch": 20, "n_per_task": 20, "n_test_tasks": 40, "fisher_subsample": 1.0, "n_timed_iterations": 10},
