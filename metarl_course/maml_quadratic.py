@@ -34,6 +34,7 @@ EXAMPLE_ANGLES = np.array([0.0, 1.0, 2.2])      # radians: each task's steep dir
 EXAMPLE_CURVATURES = (1.8, 0.3)
 EXAMPLE_STEP = 0.5
 TASK_COLOURS = ("tab:green", "tab:purple", "tab:olive")
+START_STYLES = {"pretrained": ("s", "k", "--"), "MAML": ("o", "C3", "-")}   # marker, colour, arrow line
 
 
 def curvature(angle: float, steep: float, flat: float) -> np.ndarray:
@@ -90,8 +91,8 @@ def plot_example(ax=None):
         ax.contour(grid[..., 0], grid[..., 1], 0.5 * np.einsum("...i,ij,...j->...", gap, A, gap),
                    levels=[0.05, 0.2, 0.5, 1.0], colors=colour, alpha=0.45, linewidths=1)
         ax.plot(*c, marker="*", ms=14, color=colour, ls="none", label="each task's optimum" if i == 0 else None)
-    for (name, theta), style in zip(((n, starts[n]) for n in ("pretrained", "MAML")), (("s", "k", "--"), ("o", "C3", "-"))):
-        marker, colour, line = style
+    for name, (marker, colour, line) in START_STYLES.items():
+        theta = starts[name]
         adapted = inner_step(theta, curvatures, centres, alpha)
         before = task_losses(theta, curvatures, centres).mean()
         after = task_losses(adapted, curvatures, centres).mean()

@@ -16,12 +16,12 @@ from __future__ import annotations
 CROSSING = "tab:red"     # the memory arrow that crosses from one episode into the next
 
 
-def _box(ax, x: float, y: float, text: str, width: float = 0.7, height: float = 0.45, **style) -> None:
+def _box(ax, x: float, y: float, text: str, width: float = 0.7, height: float = 0.45, facecolor: str = "white") -> None:
     from matplotlib.patches import FancyBboxPatch
 
     ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.03",
-                                facecolor=style.get("facecolor", "white"), edgecolor="0.2", lw=1.2))
-    ax.text(x, y, text, ha="center", va="center", fontsize=style.get("fontsize", 10))
+                                facecolor=facecolor, edgecolor="0.2", lw=1.2))
+    ax.text(x, y, text, ha="center", va="center", fontsize=10)
 
 
 def _arrow(ax, start: tuple[float, float], end: tuple[float, float], colour: str = "0.25", lw: float = 1.3) -> None:
@@ -50,9 +50,9 @@ def draw_rl2_trial(episodes: int = 2, steps_per_episode: int = 3, ax=None):
         ax.text(x, 1.9, f"π(a$_{{{t + 1}}}$), V", ha="center", va="bottom", fontsize=9)
         if t + 1 < len(xs):
             crossing = (t + 1) % steps_per_episode == 0
-            _arrow(ax, (x + 0.36, 1.0), (xs[t + 1] - 0.36, 1.0), CROSSING if crossing else "0.25", 2.4 if crossing else 1.3)
-            ax.text((x + xs[t + 1]) / 2, 1.08, f"h$_{{{t + 1}}}$", ha="center", va="bottom", fontsize=9,
-                    color=CROSSING if crossing else "0.25")
+            colour = CROSSING if crossing else "0.25"
+            _arrow(ax, (x + 0.36, 1.0), (xs[t + 1] - 0.36, 1.0), colour, 2.4 if crossing else 1.3)
+            ax.text((x + xs[t + 1]) / 2, 1.08, f"h$_{{{t + 1}}}$", ha="center", va="bottom", fontsize=9, color=colour)
     ax.text(xs[0] - 0.75, 1.0, "h$_0$ = 0\nnew task", ha="right", va="center", fontsize=9)
     ax.text(xs[-1] + 0.75, 1.0, "next trial:\nnew task,\nh reset", ha="left", va="center", fontsize=9)
     boundary = (xs[steps_per_episode - 1] + xs[steps_per_episode]) / 2

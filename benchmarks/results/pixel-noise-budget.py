@@ -39,6 +39,7 @@ from metarl_course.pearl_bench import save_agent
 from metarl_course.pearl_cheetah import cheetah_vel_tasks
 from metarl_course.pearl_cheetah_bench import cheetah_config, evaluate, load_agent
 from metarl_course.pixel_pearl import NoisyCheetahTasks
+from metarl_course.pixel_pearl_bench import study_config
 from metarl_course.presets import get_budget
 from metarl_course.state_estimator import STATE_NAMES
 
@@ -96,9 +97,7 @@ def main() -> None:
     print("noise sigma:", np.round(sigma, 3).tolist(), flush=True)
 
     if args.study_budget:
-        study = get_budget("bench_pixel_pearl", "laptop")
-        for key in ("tasks_per_iteration", "prior_trajectories", "extra_posterior_trajectories", "initial_trajectories"):
-            setattr(config, key, getattr(study, key))
+        config, _ = study_config("laptop")     # the study's collection budget, its iterations the same 100
     noisy = NoisyCheetahTasks(velocities, sigma, horizon=config.horizon, seed=args.seed)
 
     def on_iteration(iteration: int, learner) -> None:
