@@ -75,8 +75,11 @@ class EstimatorHistory:
 
 def fit_state_estimator(frames: np.ndarray, states: np.ndarray, k: int, epochs: int = 10, batch_size: int = 64,
                         lr: float = 1e-3, test_fraction: float = 0.2, seed: int = 0, device=None,
-                        progress: bool = False) -> tuple[StateEstimator, EstimatorHistory, np.ndarray]:
+                        progress: bool = False, model: StateEstimator | None = None
+                        ) -> tuple[StateEstimator, EstimatorHistory, np.ndarray]:
     """Train f_φ on (frames, states) pairs; returns the model, its losses per epoch and the test indices.
+
+    ``model``: the network to train (a fresh ``StateEstimator(k)`` when None).
 
     The test pairs are whole consecutive blocks at the end (the last ``test_fraction`` of
     the pairs, i.e. whole episodes when the pairs are in episode order), so that
@@ -89,7 +92,7 @@ def fit_state_estimator(frames: np.ndarray, states: np.ndarray, k: int, epochs: 
     torch.manual_seed(seed)
     n_test = int(len(frames) * test_fraction)
     train, test = np.arange(len(frames) - n_test), np.arange(len(frames) - n_test, len(frames))
-    model = StateEstimator(k, states.shape[1]).to(device)
+    model = (StateEstimator(k, states.shape[1]) if model is None else model).to(device)
     model.state_mean.copy_(torch.as_tensor(states[train].mean(0)))
     model.state_std.copy_(torch.as_tensor(states[train].std(0) + 1e-6))
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)

@@ -45,6 +45,19 @@ def test_estimator_output_shape_and_units():
     assert out.shape == (2, 17) and torch.allclose(out, torch.full((2, 17), 5.0))
 
 
+def test_fit_state_estimator_trains_the_model_it_is_given():
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, size=(40, 3, 64, 64), dtype=np.uint8)
+    states = rng.normal(3.0, 2.0, size=(40, 2)).astype(np.float32)
+    given = state_estimator.StateEstimator(k=1, state_dim=2, width=4, hidden=8)
+    before = [p.detach().clone() for p in given.parameters()]
+    model, history, test = state_estimator.fit_state_estimator(frames, states, k=1, epochs=1, batch_size=8,
+                                                                model=given)
+    assert model is given and len(history.test_loss) == 1 and len(test) == 8
+    assert all(not torch.equal(b, p) for b, p in zip(before, model.parameters()))
+    np.testing.assert_allclose(model.state_mean.numpy(), states[:32].mean(0), rtol=1e-5)
+
+
 def moving_squares(n_episodes: int, horizon: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """64x64 frames of a bright square sliding at a constant velocity; state = (position, velocity).
 
