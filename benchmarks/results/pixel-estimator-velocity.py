@@ -17,13 +17,16 @@ checkered floor sliding by, about one pixel per step at 1 m/s in the nearest row
 - ``diff``: [x_t, x_t - x_{t-1}, x_{t-1} - x_{t-2}], the motion handed to the network as
   differences rather than left for its first layer to find;
 - ``torso``: the study's three frames, rendered with the camera following the torso rather than
-  the centre of mass (``follow_the_torso``; its own cache, ``--collect --torso-camera``).
+  the centre of mass (``follow_the_torso``; its own cache, ``--collect --torso-camera``);
+- ``wide``: the study's three frames into a CNN twice as wide (64, 128, 128 channels, 512 units);
+- ``more-random``: the study's three frames, with 80 more random-action episodes in the training
+  data (24,000 random frames instead of 8,000).
 
 Data, rendered once and cached in ``build/cache/pixel-velocity/``: the clean PEARL agent of
 `pixel-noise-budget.py` (``build/bench/pixel-noise-budget/clean_seed0.pt``; the script trains
 it if it is missing) playing the meta-test protocol (2 exploration trajectories from the
 prior, 1 from the posterior) on 24 training velocities, and 40 episodes of uniformly random
-actions (the flailing of a fresh learner). Held out: the agent on 6 other velocities and 10
+actions (the flailing of a fresh learner; 80 more for ``more-random``). Held out: the agent on 6 other velocities and 10
 other random episodes. Each estimate is reported on both held-out sets.
 
     python benchmarks/results/pixel-estimator-velocity.py --collect [--torso-camera]
@@ -54,10 +57,11 @@ CACHE = Path("build/cache/pixel-velocity")
 AGENT = Path("build/bench/pixel-noise-budget/clean_seed0.pt")
 RESULTS = Path(__file__).with_name("pixel-estimator-velocity")
 VX = STATE_NAMES.index("vx")
-# offsets of the stacked frames relative to t (oldest first), input transform, epochs
-VARIANTS = {"k3": ((-2, -1, 0), "frames", 15), "k3-30ep": ((-2, -1, 0), "frames", 30),
-            "k5": ((-4, -3, -2, -1, 0), "frames", 15), "gap2": ((-4, -2, 0), "frames", 15),
-            "diff": ((-2, -1, 0), "diff", 15), "torso": ((-2, -1, 0), "frames", 15)}
+# offsets of the stacked frames relative to t (oldest first), input transform, epochs, CNN width
+VARIANTS = {"k3": ((-2, -1, 0), "frames", 15, 32), "k3-30ep": ((-2, -1, 0), "frames", 30, 32),
+            "k5": ((-4, -3, -2, -1, 0), "frames", 15, 32), "gap2": ((-4, -2, 0), "frames", 15, 32),
+            "diff": ((-2, -1, 0), "diff", 15, 32), "torso": ((-2, -1, 0), "frames", 15, 32),
+            "wide": ((-2, -1, 0), "frames", 15, 64), "more-random": ((-2, -1, 0), "frames", 15, 32)}
 TORSO_CAMERA = ("torso",)     # variants rendered with the camera in ``track`` mode (see ``follow_the_torso``)
 
 
@@ -106,7 +110,7 @@ def collect(cache: Path = CACHE) -> None:
             recorder.close()
             save(cache / name, data)
             print(f"{name}: {data.frames.shape[:2]} frames in {time.perf_counter() - start:.0f} s", flush=True)
-    for name, n_tasks, seed in (("random-train", 20, 10), ("random-test", 5, 11)):
+    for name, n_tasks, seed in (("random-train", 20, 10), ("random-test", 5, 11), ("random-train-more", 40, 12)):
         if not (cache / f"{name}.npz").exists():
             data = collect_dataset(DatasetSpec(n_tasks=n_tasks, episodes_per_task=2, horizon=200, seed=seed))
             save(cache / name, data)
@@ -131,19 +135,22 @@ def stacks(data: FrameDataset, offsets: tuple[int, ...]) -> tuple[np.ndarray, np
 
 
 def run_variant(name: str, seed: int = 0) -> dict:
-    offsets, transform, epochs = VARIANTS[name]
+    offsets, transform, epochs, width = VARIANTS[name]
     cache = CACHE / "torso" if name in TORSO_CAMERA else CACHE
-    train = [stacks(load(cache / n), offsets) for n in ("random-train", "agent-train")]
+    sets = ("random-train", "agent-train") + (("random-train-more",) if name == "more-random" else ())
+    train = [stacks(load(cache / n), offsets) for n in sets]
     test = {n: stacks(load(cache / n), offsets) for n in ("random-test", "agent-test")}
     frames = np.concatenate([f for f, _ in train] + [test["agent-test"][0]])
     states = np.concatenate([s for _, s in train] + [test["agent-test"][1]]).astype(np.float32)
     fraction = len(test["agent-test"][0]) / len(frames)     # fit_state_estimator's own held-out block
-    model = DifferenceEstimator(len(offsets)) if transform == "diff" else None
+    model = (DifferenceEstimator if transform == "diff" else StateEstimator)(len(offsets), width=width,
+                                                                              hidden=8 * width)
     start = time.perf_counter()
     model, history, _ = fit_state_estimator(frames, states, len(offsets), epochs=epochs, seed=seed,
                                             test_fraction=fraction, model=model, progress=True)
     seconds = time.perf_counter() - start
-    result = {"variant": name, "offsets": offsets, "transform": transform, "epochs": epochs, "seed": seed,
+    result = {"variant": name, "offsets": offsets, "transform": transform, "epochs": epochs, "width": width,
+              "seed": seed,
               "train_pairs": len(frames) - len(test["agent-test"][0]), "train_seconds": round(seconds),
               "train_loss": history.train_loss, "test_loss": history.test_loss,
               "std": model.state_std.tolist()}
