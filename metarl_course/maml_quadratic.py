@@ -54,10 +54,16 @@ def inner_step(theta: np.ndarray, curvatures: np.ndarray, centres: np.ndarray, a
     return theta - alpha * np.einsum("nij,nj->ni", curvatures, theta - centres)
 
 
+def bowl(points: np.ndarray, curvature: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """One task's loss ½ (θ - c)ᵀ A (θ - c) at every point θ of ``points`` (..., d), shape (...)."""
+    gap = points - centre
+    return 0.5 * np.einsum("...i,ij,...j->...", gap, curvature, gap)
+
+
 def task_losses(points: np.ndarray, curvatures: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """L_i at point i (or at one point for every task): ½ (θ_i - c_i)ᵀ A_i (θ_i - c_i), shape (N,)."""
-    gap = np.broadcast_to(points, centres.shape) - centres
-    return 0.5 * np.einsum("ni,nij,nj->n", gap, curvatures, gap)
+    points = np.broadcast_to(points, centres.shape)
+    return np.array([bowl(theta, A, c) for theta, A, c in zip(points, curvatures, centres)])
 
 
 def weighted_centre(weights: np.ndarray, centres: np.ndarray) -> np.ndarray:
@@ -87,8 +93,7 @@ def plot_example(ax=None):
         _, ax = plt.subplots(figsize=(6.5, 5.5))
     grid = np.stack(np.meshgrid(np.linspace(-2, 2, 161), np.linspace(-1.2, 2.2, 137)), -1)
     for i, (A, c, colour) in enumerate(zip(curvatures, centres, TASK_COLOURS)):
-        gap = grid - c
-        ax.contour(grid[..., 0], grid[..., 1], 0.5 * np.einsum("...i,ij,...j->...", gap, A, gap),
+        ax.contour(grid[..., 0], grid[..., 1], bowl(grid, A, c),
                    levels=[0.05, 0.2, 0.5, 1.0], colors=colour, alpha=0.45, linewidths=1)
         ax.plot(*c, marker="*", ms=14, color=colour, ls="none", label="each task's optimum" if i == 0 else None)
     for name, (marker, colour, line) in START_STYLES.items():
