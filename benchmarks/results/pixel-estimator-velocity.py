@@ -33,10 +33,11 @@ actions (the flailing of a fresh learner; 80 more for ``more-random``). Held out
 other random episodes. Each estimate is reported on both held-out sets.
 
     python benchmarks/results/pixel-estimator-velocity.py --collect [--torso-camera | --supersample]
-    python benchmarks/results/pixel-estimator-velocity.py --variant k3   # one per process
+    python benchmarks/results/pixel-estimator-velocity.py --variant k3 [--seed 1]  # one per process
     python benchmarks/results/pixel-estimator-velocity.py --report [--floor]
 
-Each variant writes ``pixel-estimator-velocity/<variant>.json`` next to this script.
+Each variant writes ``pixel-estimator-velocity/<variant>.json`` (``<variant>.seed<S>.json`` for
+seeds other than 0) next to this script.
 """
 
 from __future__ import annotations
@@ -189,7 +190,7 @@ def run_variant(name: str, seed: int = 0) -> dict:
         print(f"{name} on {key}: vx RMSE {rmse[VX]:.3f} m/s (std there {s[:, VX].std():.2f}); "
               f"joint velocities relative {np.round(rmse[11:] / model.state_std.numpy()[11:], 2).tolist()}", flush=True)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1))
+    (RESULTS / f"{name}{'' if seed == 0 else f'.seed{seed}'}.json").write_text(json.dumps(result, indent=1))
     return result
 
 
@@ -226,17 +227,17 @@ def physics_floor(n_episodes: int = 10, seed: int = 0) -> None:
 
 
 def report() -> None:
-    print("| input | epochs | train pairs | vx RMSE, agent (m/s) | vx RMSE, random actions (m/s) "
+    print("| input | seed | epochs | train pairs | vx RMSE, agent (m/s) | vx RMSE, random actions (m/s) "
           "| 9 velocities, mean RMSE/σ (agent) | seconds |")
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for name in VARIANTS:
-        path = RESULTS / f"{name}.json"
-        if not path.exists():
-            continue
-        r = json.loads(path.read_text())
-        velocities = np.mean([r["agent-test"]["relative"][n] for n in STATE_NAMES[VX:]])
-        print(f"| {name} | {r['epochs']} | {r['train_pairs']} | {r['agent-test']['vx_rmse']:.3f} "
-              f"| {r['random-test']['vx_rmse']:.3f} | {velocities:.2f} | {r['train_seconds']} |")
+        for path in sorted(RESULTS.glob(f"{name}.*json")):
+            if path.stem not in (name, *(f"{name}.seed{s}" for s in range(1, 10))):
+                continue
+            r = json.loads(path.read_text())
+            velocities = np.mean([r["agent-test"]["relative"][n] for n in STATE_NAMES[VX:]])
+            print(f"| {name} | {r['seed']} | {r['epochs']} | {r['train_pairs']} | {r['agent-test']['vx_rmse']:.3f} "
+                  f"| {r['random-test']['vx_rmse']:.3f} | {velocities:.2f} | {r['train_seconds']} |")
 
 
 def main() -> None:
@@ -245,6 +246,7 @@ def main() -> None:
     parser.add_argument("--torso-camera", action="store_true", help="--collect with the camera on the torso")
     parser.add_argument("--supersample", action="store_true", help="--collect at 256x256 averaged down to 64x64")
     parser.add_argument("--variant", choices=tuple(VARIANTS))
+    parser.add_argument("--seed", type=int, default=0, help="the CNN's seed (initialisation and batches)")
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--floor", action="store_true", help="print what frames could tell about vx at best")
     args = parser.parse_args()
@@ -258,7 +260,7 @@ def main() -> None:
     elif args.collect:
         collect()
     if args.variant:
-        run_variant(args.variant)
+        run_variant(args.variant, args.seed)
     if args.floor:
         physics_floor()
     if args.report:
