@@ -34,7 +34,7 @@ other random episodes. Each estimate is reported on both held-out sets.
 
     python benchmarks/results/pixel-estimator-velocity.py --collect [--torso-camera | --supersample]
     python benchmarks/results/pixel-estimator-velocity.py --variant k3 [--seed 1]  # one per process
-    python benchmarks/results/pixel-estimator-velocity.py --report [--floor]
+    python benchmarks/results/pixel-estimator-velocity.py --report [--floor] [--precision]
 
 Each variant writes ``pixel-estimator-velocity/<variant>.json`` (``<variant>.seed<S>.json`` for
 seeds other than 0) next to this script.
@@ -226,6 +226,33 @@ def physics_floor(n_episodes: int = 10, seed: int = 0) -> None:
           f"RMS(vx - centre of mass Δx/Δt) {rms(np.concatenate(com) - np.array(vx)):.2f}")
 
 
+def render_precision(step: float = 0.005, n_steps: int = 40, factor: int = 4) -> None:
+    """How finely a frame records sub-pixel motion: slide the cheetah forward ``step`` metres at a
+    time (a tenth of a floor pixel near the camera), render at 64x64 and at ``factor`` times that
+    averaged down, and print the mean absolute change of a frame per step, in grey levels."""
+    import mujoco
+
+    from metarl_course.envs.locomotion import HalfCheetahVelEnv
+    from metarl_course.pixels import FRAME_SIZE, Camera
+
+    env = HalfCheetahVelEnv(velocity_range=(0.0, 3.0))
+    env.reset(seed=0)
+    start = env.data.qpos.copy()
+    for f in (1, factor):
+        camera, frames = Camera(env.model, FRAME_SIZE * f), []
+        for i in range(n_steps + 1):
+            env.data.qpos[:] = start
+            env.data.qpos[0] += step * i
+            mujoco.mj_forward(env.model, env.data)
+            big = camera.frame(env.data).astype(np.float32)
+            frames.append(big.reshape(FRAME_SIZE, f, FRAME_SIZE, f, 3).mean((1, 3)))
+        camera.close()
+        change = np.abs(np.diff(np.array(frames), axis=0)).mean((1, 2, 3))
+        print(f"rendered at {FRAME_SIZE * f}x{FRAME_SIZE * f}, averaged to {FRAME_SIZE}x{FRAME_SIZE}: a {step * 1000:.0f} mm "
+              f"move changes the frame by {change.mean():.2f} grey levels on average (min {change.min():.2f}; "
+              f"multisampling: {env.model.vis.quality.offsamples} samples per pixel)")
+
+
 def report() -> None:
     print("| input | seed | epochs | train pairs | vx RMSE, agent (m/s) | vx RMSE, random actions (m/s) "
           "| 9 velocities, mean RMSE/σ (agent) | seconds |")
@@ -249,6 +276,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="the CNN's seed (initialisation and batches)")
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--floor", action="store_true", help="print what frames could tell about vx at best")
+    parser.add_argument("--precision", action="store_true", help="print how finely frames record sub-pixel motion")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.collect and args.torso_camera:
@@ -263,6 +291,8 @@ def main() -> None:
         run_variant(args.variant, args.seed)
     if args.floor:
         physics_floor()
+    if args.precision:
+        render_precision()
     if args.report:
         report()
 
