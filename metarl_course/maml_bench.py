@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from metarl_course.bench import register
+from metarl_course.checkpoint_code import check_checkpoint_code
 from metarl_course.device import get_device
 from metarl_course.maml import (GaussianMLPPolicy, MAMLConfig, TaskFamily, adaptation_curve, navigation_tasks,
                                 navigation_test_tasks, oracle_normalised, train_maml)
@@ -59,6 +60,7 @@ def _train_all(name: str, preset: str, seed: int, make_family: Callable[[], Task
     """
     # one folder per training configuration: a changed preset or --set never resumes another's run
     folder = CHECKPOINTS / name / preset / settings_digest(config, iterations, baseline_iterations)
+    check_checkpoint_code(folder)            # warns if older code made the checkpoints it would resume
     runs = {"MAML": (config, iterations),
             "pretrained": (replace(config, n_inner=0), baseline_iterations),
             "oracle": (replace(config, n_inner=0, task_input=True), baseline_iterations)}

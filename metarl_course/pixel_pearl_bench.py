@@ -43,6 +43,7 @@ import numpy as np
 import torch
 
 from metarl_course.bench import register
+from metarl_course.checkpoint_code import check_checkpoint_code
 from metarl_course.device import get_device
 from metarl_course.pearl import PEARLAgent, PEARLConfig, environment_steps
 from metarl_course.pearl_bench import save_agent
@@ -83,10 +84,13 @@ def study_config(preset: str) -> tuple[PEARLConfig, int]:
 def checkpoint_folder(preset: str) -> Path:
     """Where the study keeps its checkpoints at ``preset``: ``build/bench/pixel-pearl/<preset>/``
     and then ``settings_digest`` of every budget that shapes what is trained (the study's and
-    ``pearl-cheetah-vel``'s, after any ``--set``). A run with other settings never loads them."""
+    ``pearl-cheetah-vel``'s, after any ``--set``). A run with other settings never loads them; one
+    with other code is warned (``check_checkpoint_code``)."""
     study = {k: v for k, v in vars(get_budget("bench_pixel_pearl", preset)).items() if k not in EVALUATION_ONLY}
     cheetah = {k: v for k, v in vars(get_budget("bench_pearl_cheetah_vel", preset)).items() if k != "preset"}
-    return CHECKPOINTS / "pixel-pearl" / preset / settings_digest(study, cheetah, *study_config(preset))
+    folder = CHECKPOINTS / "pixel-pearl" / preset / settings_digest(study, cheetah, *study_config(preset))
+    check_checkpoint_code(folder)
+    return folder
 
 
 def _cached(path: Path, train, load):

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from metarl_course.bench import register
+from metarl_course.checkpoint_code import check_checkpoint_code
 from metarl_course.device import get_device
 from metarl_course.envs.bandits import sample_arm_means
 from metarl_course.presets import get_budget, settings_digest
@@ -140,6 +141,7 @@ def _curve_figure(curves: list[tuple[str, list[float], dict[str, float]]], title
 def _train(train_fn, cell_args: tuple, config: RL2Config, seed: int, name: str, preset: str, device):
     # one folder per training configuration: a changed preset or --set never resumes another's run
     checkpoint = CHECKPOINTS / name / preset / settings_digest(config) / f"{'-'.join(map(str, cell_args))}-seed{seed}.pt"
+    check_checkpoint_code(checkpoint.parent)  # warns if older code made the checkpoints it would resume
     start = time.perf_counter()
     policy, history = train_fn(*cell_args, config, seed=seed, device=device, progress=True, checkpoint=checkpoint)
     return policy, history, time.perf_counter() - start

@@ -133,7 +133,7 @@ def test_pixel_pearl_bench_at_ci(tmp_path, monkeypatch):
     folder = pixel_pearl_bench.checkpoint_folder("ci")
     assert folder.parent == tmp_path / "checkpoints" / "pixel-pearl" / "ci"
     saved = sorted(p.name for p in folder.iterdir())
-    assert saved == ["cnn3_seed0.pt", "cnn3c_seed0.pt", "cnn5_seed0.pt", "cnn_seed0.pt", "learner_frames_seed0.npz",
+    assert saved == ["CODE", "cnn3_seed0.pt", "cnn3c_seed0.pt", "cnn5_seed0.pt", "cnn_seed0.pt", "learner_frames_seed0.npz",
                      "losses3_seed0.json", "losses3c_seed0.json", "noise_seed0.json", "stage2_seed0.pt",
                      "stage2n_seed0.pt", "stage2nx_seed0.pt", "stage3_seed0.pt", "stage3c_seed0.pt", "stage4_seed0.pt", "stage5_seed0.pt"]
     # the noise control's σ is the CNN's RMSE per dimension on its held-out frames

@@ -1,0 +1,72 @@
+"""Checkpoint folders record the code that made them, and a run on other code is warned."""
+
+import warnings
+
+import pytest
+
+from metarl_course import bench, checkpoint_code
+from metarl_course.checkpoint_code import StaleCheckpointWarning, check_checkpoint_code, code_fingerprint
+
+
+@pytest.fixture(autouse=True)
+def fresh_warnings(monkeypatch):
+    monkeypatch.setattr(checkpoint_code, "_warned", set())
+
+
+def test_the_fingerprint_changes_with_any_source_file_and_only_with_them(tmp_path):
+    package = tmp_path / "package"
+    (package / "sub").mkdir(parents=True)
+    (package / "a.py").write_text("x = 1\n")
+    (package / "sub" / "b.py").write_text("y = 2\n")
+    first = code_fingerprint(package)
+    assert len(first) == 12 and code_fingerprint(package) == first
+    (package / "notes.txt").write_text("not code")
+    assert code_fingerprint(package) == first
+    (package / "sub" / "b.py").write_text("y = 3\n")
+    assert code_fingerprint(package) != first
+    (package / "sub" / "b.py").write_text("y = 2\n")
+    (package / "sub" / "b.py").rename(package / "b.py")          # same bytes, other place
+    assert code_fingerprint(package) != first
+    assert code_fingerprint() != first                            # the real package
+
+
+def test_a_new_folder_is_stamped_and_the_same_code_resumes_silently(tmp_path):
+    folder = tmp_path / "bench" / "abc12345"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_checkpoint_code(folder, "aaaaaaaaaaaa")
+        (folder / "MAML_seed0.pt").write_bytes(b"weights")
+        assert check_checkpoint_code(folder, "aaaaaaaaaaaa")
+    assert (folder / "CODE").read_text().strip() == "aaaaaaaaaaaa"
+
+
+def test_other_code_is_warned_once_and_the_stamp_keeps_the_code_that_trained(tmp_path):
+    check_checkpoint_code(tmp_path, "aaaaaaaaaaaa")
+    (tmp_path / "MAML_seed0.pt").write_bytes(b"weights")
+    with pytest.warns(StaleCheckpointWarning, match="code aaaaaaaaaaaa; running bbbbbbbbbbbb.*delete the folder"):
+        assert not check_checkpoint_code(tmp_path, "bbbbbbbbbbbb")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not check_checkpoint_code(tmp_path, "bbbbbbbbbbbb")   # once per folder and process
+    assert (tmp_path / "CODE").read_text().strip() == "aaaaaaaaaaaa"
+
+
+def test_checkpoints_without_a_stamp_are_of_unknown_code(tmp_path):
+    (tmp_path / "stage4_seed0.pt").write_bytes(b"weights")
+    with pytest.warns(StaleCheckpointWarning, match="unknown"):
+        assert not check_checkpoint_code(tmp_path, "aaaaaaaaaaaa")
+    assert not (tmp_path / "CODE").exists()
+
+
+def test_a_benchmark_that_resumes_after_a_code_change_says_so(tmp_path, monkeypatch):
+    from metarl_course import rl2_bench
+
+    monkeypatch.setattr(rl2_bench, "CHECKPOINTS", tmp_path / "checkpoints")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StaleCheckpointWarning)
+        bench.run_benchmark("rl2-bandits", "ci", tmp_path / "r.json", seeds=[0])
+    (stamp,) = (tmp_path / "checkpoints").rglob("CODE")
+    assert stamp.read_text().strip() == code_fingerprint()
+    stamp.write_text("000000000000\n")                              # as if the code had changed since
+    with pytest.warns(StaleCheckpointWarning, match=str(stamp.parent)):
+        bench.run_benchmark("rl2-bandits", "ci", tmp_path / "r2.json", seeds=[0])
