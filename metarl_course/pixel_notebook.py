@@ -60,7 +60,8 @@ def state_agent(preset: str, horizon: int, seed: int = 0):
     """The state-based PEARL agent of stage 4, and the HalfCheetah-velocity tasks it was trained on.
 
     At ``laptop`` and ``paper``: the ``pearl-cheetah-vel`` bench's checkpoint of that preset when it
-    exists (``metarl-course bench pearl-cheetah-vel --preset P`` writes it). Otherwise, and always at
+    exists (``metarl-course bench pearl-cheetah-vel --preset P`` writes it), else the one the kit
+    ships in ``assets/`` (the laptop agent; see ``assets/README.md``). Otherwise, and always at
     ``ci``: an agent with the bench's ``ci`` budget, trained here in seconds (it has learned almost
     nothing: it only shows the plumbing). Returns (agent, config, tasks, train_ids, test_ids, origin).
     """
@@ -70,12 +71,17 @@ def state_agent(preset: str, horizon: int, seed: int = 0):
     from metarl_course.presets import get_budget
 
     root = repo_root()
-    path = None if root is None else root / "build" / "bench" / "pearl-cheetah-vel" / preset / f"PEARL_seed{seed}.pt"
-    if preset != "ci" and path is not None and path.is_file():
-        bench = get_budget("bench_pearl_cheetah_vel", preset)
-        agent, config = load_agent(path)
-        tasks, train_ids, test_ids = cheetah_vel_tasks(bench.n_train, bench.n_test, horizon=horizon)
-        return agent, config, tasks, train_ids, test_ids, f"the pearl-cheetah-vel bench's {preset} agent ({path})"
+    candidates = [] if root is None or preset == "ci" else [
+        (root / "build" / "bench" / "pearl-cheetah-vel" / preset / f"PEARL_seed{seed}.pt",
+         f"the pearl-cheetah-vel bench's {preset} agent"),
+        (root / "assets" / f"pearl-cheetah-vel-{preset}-seed{seed}.pt",
+         f"the kit's copy of the pearl-cheetah-vel bench's {preset} agent")]
+    for path, name in candidates:
+        if path.is_file():
+            bench = get_budget("bench_pearl_cheetah_vel", preset)
+            agent, config = load_agent(path)
+            tasks, train_ids, test_ids = cheetah_vel_tasks(bench.n_train, bench.n_test, horizon=horizon)
+            return agent, config, tasks, train_ids, test_ids, f"{name} ({path.relative_to(root)})"
     bench = get_budget("bench_pearl_cheetah_vel", "ci")
     config = dataclasses.replace(cheetah_config(bench), horizon=horizon)
     tasks, train_ids, test_ids = cheetah_vel_tasks(bench.n_train, bench.n_test, horizon=horizon)
