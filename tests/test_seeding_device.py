@@ -38,3 +38,22 @@ def test_device_override(monkeypatch):
         monkeypatch.setenv("METARL_DEVICE", "cuda")
         with pytest.raises(RuntimeError, match="no CUDA GPU"):
             get_device()
+
+
+def test_unit_02_trains_on_one_cpu_thread_at_every_preset(monkeypatch, capsys):
+    import torch
+
+    import metarl_course
+
+    monkeypatch.setenv("METARL_PRESET", "laptop")
+    monkeypatch.setenv("METARL_DEVICE", "cpu")
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        metarl_course.start_unit("01_rl2_bandits")
+        assert torch.get_num_threads() == 2                    # unit 01's GRU of 256 keeps both
+        metarl_course.start_unit("02_rl2_tabular_mdp")
+        assert torch.get_num_threads() == 1
+        assert "one CPU thread" in capsys.readouterr().out.splitlines()[-1]
+    finally:
+        torch.set_num_threads(before)
