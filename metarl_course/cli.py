@@ -63,6 +63,9 @@ def _render_check(n_frames: int = 20) -> str:
 
     import gymnasium as gym
 
+    from metarl_course.envs.mujoco_warnings import route_mujoco_warnings
+
+    route_mujoco_warnings()
     env = gym.make("HalfCheetah-v5", render_mode="rgb_array", width=64, height=64)
     env.reset(seed=0)
     env.render()  # the first frame sets up the GL context

@@ -74,6 +74,9 @@ from gymnasium.envs.mujoco.half_cheetah_v5 import HalfCheetahEnv
 from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv
 
 from metarl_course.envs.base import Task, as_task
+from metarl_course.envs.mujoco_warnings import route_mujoco_warnings
+
+route_mujoco_warnings()  # gymnasium's cheetah model would print a deprecation for every env made
 
 HORIZON = 200
 """MAML's episode length for the locomotion tasks (the registered ids' ``max_episode_steps``)."""
