@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PRESET ?= laptop
 UNIT   ?= all
+JOBS   ?= 1
 
-.PHONY: venv sandbox kernel lab test test-fast run release bench doctor nbval clean
+.PHONY: venv sandbox kernel lab test test-fast run release bench grade doctor nbval clean
 
 venv: $(VENV)/.installed
 
@@ -40,6 +41,17 @@ run: venv
 
 release: venv
 	$(BIN)/metarl-course release
+
+# make bench NAME=maml-nav PRESET=paper   (make bench NAME=list shows them)
+bench: venv
+	@test -n "$(NAME)" || { echo "usage: make bench NAME=<benchmark> [PRESET=laptop]  (NAME=list shows them)"; exit 2; }
+	$(BIN)/metarl-course bench $(NAME) --preset $(PRESET)
+
+# make grade UNIT=01 SUBMISSIONS=submitted OUT=grades/01 [JOBS=4]
+grade: venv sandbox
+	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" -a "$(UNIT)" != all || { \
+	  echo "usage: make grade UNIT=<unit> SUBMISSIONS=<dir> OUT=<dir> [JOBS=1]"; exit 2; }
+	$(BIN)/metarl-course grade $(UNIT) --submissions $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS)
 
 doctor: venv
 	$(BIN)/metarl-course doctor

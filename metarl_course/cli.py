@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from metarl_course.presets import PRESET_NAMES, parse_override
+from metarl_course.presets import PRESET_NAMES, parse_override, preset_name
 
 
 def _version(package: str) -> str:
@@ -143,13 +143,16 @@ def bench(args: argparse.Namespace) -> int:
     return 0
 
 
+PRESET_HELP = "default: $METARL_PRESET, as in the notebooks, else laptop"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="metarl-course", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="check the installation: versions, MuJoCo rendering, GPU, kernel").set_defaults(fn=doctor)
     p = sub.add_parser("run", help="execute solution notebooks headless; outputs go to build/run/<preset>/")
     p.add_argument("unit", nargs="?", default="all", help="a unit (e.g. 00 or 00_meta_rl_problem) or 'all'")
-    p.add_argument("--preset", choices=PRESET_NAMES, default="laptop")
+    p.add_argument("--preset", choices=PRESET_NAMES, help=PRESET_HELP)
     p.set_defaults(fn=run)
     p = sub.add_parser("release", help="regenerate notebooks/ from solutions/ with nbgrader")
     p.add_argument("unit", nargs="?", default="all")
@@ -168,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=grade)
     p = sub.add_parser("bench", help="reproduce a published result; 'bench list' shows them")
     p.add_argument("name")
-    p.add_argument("--preset", choices=PRESET_NAMES, default="laptop")
+    p.add_argument("--preset", choices=PRESET_NAMES, help=PRESET_HELP)
     p.add_argument("--out", help="the JSON file to write (default benchmarks/results/NAME-PRESET.json)")
     p.add_argument("--seeds", help="comma-separated seeds (default: the benchmark's)")
     p.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
@@ -180,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "preset", "") is None:
+        try:
+            args.preset = preset_name()  # the notebooks' rule, so `METARL_PRESET=ci metarl-course run` is ci
+        except ValueError as error:
+            raise SystemExit(str(error)) from None
     return args.fn(args)
 
 

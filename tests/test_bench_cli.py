@@ -303,6 +303,29 @@ def test_bench_set_is_checked_before_anything_runs_and_recorded(tmp_path, monkey
     assert json.loads(out.read_text())["overrides"] == {"bench_pearl_point": {"kl_weight": 0.5}}
 
 
+def test_run_and_bench_take_their_preset_from_metarl_preset_like_the_notebooks(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setitem(bench._REGISTRY, "fake", bench.Benchmark(
+        "fake", lambda preset, seeds: seen.append(preset) or ([{"method": "m", "mean": 0.0, "stderr": 0.0, "n": 1}], None), "a fake", (0,)))
+    monkeypatch.setattr(bench, "registry", lambda: dict(bench._REGISTRY))
+    out = str(tmp_path / "f.json")
+    monkeypatch.delenv("METARL_PRESET", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    for environ, flag, expected in ((None, [], "laptop"), ("ci", [], "ci"), ("ci", ["--preset", "paper"], "paper")):
+        if environ:
+            monkeypatch.setenv("METARL_PRESET", environ)
+        assert cli.main(["bench", "fake", "--out", out, *flag]) == 0
+        assert seen[-1] == expected
+    monkeypatch.setenv("METARL_PRESET", "huge")
+    with pytest.raises(SystemExit, match="METARL_PRESET='huge' is not a preset"):
+        cli.main(["bench", "fake", "--out", out])
+    ran = []
+    from metarl_course import pipeline
+    monkeypatch.setattr(pipeline, "run_units", lambda units, preset: ran.append((units, preset)) or [])
+    monkeypatch.setenv("METARL_PRESET", "ci")
+    assert cli.main(["run", "00"]) == 0 and ran == [(["00_meta_rl_problem"], "ci")]
+
+
 def test_maml_nav_inner_step_budget_reaches_training_and_the_test_protocol(tmp_path, monkeypatch):
     """``bench_maml_nav.inner_step`` is α for meta-training and for the meta-test (α, then α/2)."""
     from metarl_course import maml_bench

@@ -58,6 +58,16 @@ def test_makefile_targets_and_ci(repo):
     assert "make test" in readme and "make lab" in readme and "make run" in readme
 
 
+def test_every_phony_make_target_has_a_rule(repo):
+    # a target listed in .PHONY without a rule makes `make bench` print "Nothing to be done" and succeed
+    lines = (repo / "Makefile").read_text().splitlines()
+    phony = next(line for line in lines if line.startswith(".PHONY:")).split(":", 1)[1].split()
+    rules = {line.split(":", 1)[0] for line in lines if line and not line[0].isspace() and ":" in line
+             and "=" not in line.split(":", 1)[0]}
+    assert {"bench", "grade"} <= set(phony)
+    assert set(phony) <= rules, f"phony targets without a rule: {sorted(set(phony) - rules)}"
+
+
 def test_nbgrader_config_points_at_solutions_and_notebooks(repo):
     text = (repo / "nbgrader_config.py").read_text()
     assert 'source_directory = "solutions"' in text
