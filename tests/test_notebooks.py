@@ -54,6 +54,10 @@ def test_solution_notebook_follows_the_conventions(unit, repo):
             assert not cell.outputs and cell.execution_count is None, "commit notebooks with outputs stripped"
     first_code = next(c for c in nb.cells if c.cell_type == "code")
     assert f'start_unit("{unit}"' in first_code.source, "the first code cell sets preset, seed and device"
+    lines = first_code.source.splitlines()
+    kit = next(i for i, line in enumerate(lines) if line.startswith(("import metarl_course", "from metarl_course")))
+    torch_at = next((i for i, line in enumerate(lines) if line.startswith(("import torch", "from torch"))), len(lines))
+    assert kit < torch_at, "import metarl_course before torch: it sets OMP_WAIT_POLICY, read when torch loads"
     solutions, tests = solution_cells(nb), graded_cells(nb)
     assert solutions and tests
     for gid, source in solutions.items():
