@@ -14,24 +14,35 @@ from metarl_course.seeding import seed_everything
 # on two threads and 1.7 s on one (the course's 2-core machine, laptop preset).
 ONE_CPU_THREAD = {"02_rl2_tabular_mdp"}
 
+# The one unit whose notebook trains on ``get_device()`` (a GPU when there is one). The others train
+# small networks on the CPU (unit 04's cell says why), and their ``metarl-course bench`` runs are the
+# ones that use a GPU; ``run.device`` is then the CPU, so the first line does not promise a GPU.
+NOTEBOOK_USES_GPU = {"02_rl2_tabular_mdp"}
+
 
 def start_unit(unit: str, seed: int = 0) -> SimpleNamespace:
     """Seed everything, pick the device and the preset's budget for ``unit``, and say so.
 
     Returns a namespace with ``budget`` (the preset's numbers for this unit), ``seed``,
-    ``rng`` (a seeded ``np.random.Generator``) and ``device`` (a ``torch.device``).
+    ``rng`` (a seeded ``np.random.Generator``) and ``device`` (the ``torch.device`` the notebook
+    trains on: ``get_device()`` for the units in ``NOTEBOOK_USES_GPU``, else the CPU).
     """
     preset = preset_name()
     source = "nbgrader is grading" if os.environ.get("NBGRADER_EXECUTION") else (
         "METARL_PRESET" if os.environ.get("METARL_PRESET") else "the default")
     rng = seed_everything(seed)
-    device = get_device()
+    import torch  # lazily, as everywhere in the package: `import metarl_course` must not load torch
+
+    visible = get_device()
+    device = visible if unit in NOTEBOOK_USES_GPU else torch.device("cpu")
+    gpu_note = f" ({visible} visible: `metarl-course bench` uses it; this notebook trains on the CPU)" if (
+        visible.type != device.type) else ""
     threads = ""
     if preset == "ci" or (unit in ONE_CPU_THREAD and device.type == "cpu"):
         _single_thread()
         threads = ", one CPU thread" if preset != "ci" else ""
     _plot_defaults()
-    print(f"unit {unit}: preset {preset!r} (from {source}), seed {seed}, device {device}{threads}")
+    print(f"unit {unit}: preset {preset!r} (from {source}), seed {seed}, device {device}{gpu_note}{threads}")
     return SimpleNamespace(budget=get_budget(unit, preset), seed=seed, rng=rng, device=device, preset=preset)
 
 

@@ -57,3 +57,22 @@ def test_unit_02_trains_on_one_cpu_thread_at_every_preset(monkeypatch, capsys):
         assert "one CPU thread" in capsys.readouterr().out.splitlines()[-1]
     finally:
         torch.set_num_threads(before)
+
+
+def test_run_device_is_where_the_notebook_trains(monkeypatch, capsys):
+    """Only unit 02's notebook trains on the visible GPU; the others say the GPU is for the benches."""
+    import torch
+
+    import metarl_course
+    from metarl_course import session
+
+    monkeypatch.setenv("METARL_PRESET", "ci")
+    monkeypatch.setattr(session, "get_device", lambda: torch.device("cuda"))  # as on a GPU machine
+    assert metarl_course.start_unit("02_rl2_tabular_mdp").device == torch.device("cuda")
+    assert "device cuda" in capsys.readouterr().out
+    for unit in ("01_rl2_bandits", "03_maml_pg", "04_pearl", "05_pixel_pearl"):
+        assert metarl_course.start_unit(unit).device == torch.device("cpu"), unit
+        assert "device cpu (cuda visible: `metarl-course bench` uses it" in capsys.readouterr().out, unit
+    monkeypatch.setattr(session, "get_device", lambda: torch.device("cpu"))
+    metarl_course.start_unit("04_pearl")
+    assert "visible" not in capsys.readouterr().out  # a CPU-only machine: nothing to explain
