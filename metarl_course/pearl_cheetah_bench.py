@@ -54,8 +54,14 @@ def evaluate(agent: PEARLAgent, tasks: CheetahVelTasks, test_ids: np.ndarray, n_
     env = tasks.env(test_ids, seed)
     returns, context = meta_test(agent, env, n_trajectories, n_exploration,
                                  generator=torch.Generator().manual_seed(seed))
-    velocity = context["next_observations"][..., X_VELOCITY].reshape(len(test_ids), n_trajectories, -1).mean(-1)
-    return {"returns": returns.cpu().numpy(), "velocity": velocity.T.cpu().numpy()}
+    return {"returns": returns.cpu().numpy(), "velocity": trajectory_velocities(context, n_trajectories)}
+
+
+def trajectory_velocities(context: dict[str, torch.Tensor], n_trajectories: int) -> np.ndarray:
+    """The mean forward velocity of every trajectory, (K, M), from a meta-test's context of M tasks
+    and K trajectories each (``next_observations`` of shape (M, K·H, obs_dim), trajectories in order)."""
+    forward = context["next_observations"][..., X_VELOCITY]
+    return forward.reshape(forward.shape[0], n_trajectories, -1).mean(-1).T.cpu().numpy()
 
 
 def random_policy_return(tasks: CheetahVelTasks, test_ids: np.ndarray, seed: int) -> np.ndarray:

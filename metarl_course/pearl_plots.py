@@ -283,3 +283,35 @@ def plot_training(history: pearl.PEARLHistory):
     ax_kl.set(xlabel="iteration", ylabel="KL(q(z | c) ‖ N(0, I))", title="Information in the beliefs (sum over the meta-batch)")
     plt.tight_layout()
     return fig
+
+
+# -- HalfCheetah velocity -------------------------------------------------------------------------
+def plot_cheetah_meta_test(targets: np.ndarray, velocity: np.ndarray, returns: np.ndarray, n_exploration: int,
+                           horizon: int):
+    """PEARL's meta-test on HalfCheetah velocity: the velocity each trajectory ran at against its
+    task's target (left), and the return of each trajectory, mean over tasks ± standard error (right).
+
+    ``targets`` (M,) in m/s; ``velocity`` and ``returns`` (K, M) for K trajectories per task, the
+    first ``n_exploration`` with z from the prior. The dotted line on the right is standing still,
+    -H · mean(v*): what a cheetah earns that has not found out how fast to run."""
+    fig, (ax_v, ax_r) = plt.subplots(1, 2, figsize=(12, 4.2))
+    for k in range(velocity.shape[0]):
+        prior = k < n_exploration
+        ax_v.scatter(targets, velocity[k], s=22, marker="o" if prior else "D", alpha=0.5 if prior else 0.95,
+                     color=f"C{k}", label=f"trajectory {k + 1} ({'z ~ prior' if prior else 'z ~ posterior'})")
+    top = max(3.0, float(np.max(velocity)) + 0.2)
+    ax_v.plot([0, top], [0, top], color="0.4", lw=1, ls="--", label="the target")
+    ax_v.set(xlabel="target velocity v* (m/s)", ylabel="mean forward velocity of the trajectory (m/s)",
+             title="How fast the cheetah ran, per held-out task")
+    ax_v.legend(fontsize=8)
+    k = np.arange(1, returns.shape[0] + 1)
+    mean, err = mean_and_stderr(returns, axis=1)
+    ax_r.errorbar(k, mean, yerr=err, marker="o", capsize=3, color="C3", label="held-out tasks")
+    ax_r.axhline(-horizon * float(np.mean(targets)), color="0.4", ls=":", label="standing still")
+    ax_r.axvspan(0.5, n_exploration + 0.5, color="0.9", zorder=0)
+    ax_r.text(0.6, 0.97, "z ~ prior", transform=ax_r.get_xaxis_transform(), va="top", fontsize=8, color="0.4")
+    ax_r.set(xlabel="trajectory on the task (1 = first)", xticks=k, ylabel=f"return of the trajectory (H = {horizon})",
+             title="Return of each meta-test trajectory")
+    ax_r.legend(fontsize=8)
+    plt.tight_layout()
+    return fig

@@ -7,7 +7,6 @@ module only arranges it for the notebook, so that the notebook's cells stay abou
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import tempfile
 from pathlib import Path
@@ -15,18 +14,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import metarl_course
 from metarl_course.state_estimator import STATE_NAMES
+from metarl_course.trained_agents import pearl_cheetah_agent, repo_root
 
 VX = STATE_NAMES.index("vx")
 STAGES = {1: "trained on true states, run on CNN estimates", 2: "trained on CNN estimates",
           3: "CNN trained with the RL signal", 4: "PEARL on true states (upper bound)", 5: "end to end from frames"}
-
-
-def repo_root() -> Path | None:
-    """The repository the package was installed from (editable install), or None (e.g. in the grader's sandbox)."""
-    root = Path(metarl_course.__file__).resolve().parent.parent
-    return root if (root / "pyproject.toml").is_file() else None
 
 
 def cache_dir() -> Path:
@@ -57,40 +50,10 @@ def bench_results(preset: str) -> dict | None:
 
 
 def state_agent(preset: str, horizon: int, seed: int = 0):
-    """The state-based PEARL agent of stage 4, and the HalfCheetah-velocity tasks it was trained on.
-
-    At ``laptop`` and ``paper``: the ``pearl-cheetah-vel`` bench's checkpoint of that preset when it
-    exists (``metarl-course bench pearl-cheetah-vel --preset P`` writes it), else the one the kit
-    ships in ``assets/`` (the laptop agent; see ``assets/README.md``). Otherwise, and always at
-    ``ci``: an agent with the bench's ``ci`` budget, trained here in seconds (it has learned almost
-    nothing: it only shows the plumbing). Returns (agent, config, tasks, train_ids, test_ids, origin).
-    """
-    from metarl_course.pearl import train_pearl
-    from metarl_course.pearl_cheetah import cheetah_vel_tasks
-    from metarl_course.pearl_cheetah_bench import cheetah_config, load_agent
-    from metarl_course.presets import get_budget
-
-    root = repo_root()
-    candidates = [] if root is None or preset == "ci" else [
-        (root / "build" / "bench" / "pearl-cheetah-vel" / preset / f"PEARL_seed{seed}.pt",
-         f"the pearl-cheetah-vel bench's {preset} agent"),
-        (root / "assets" / f"pearl-cheetah-vel-{preset}-seed{seed}.pt",
-         f"the kit's copy of the pearl-cheetah-vel bench's {preset} agent")]
-    for path, name in candidates:
-        if path.is_file():
-            bench = get_budget("bench_pearl_cheetah_vel", preset)
-            agent, config = load_agent(path)
-            tasks, train_ids, test_ids = cheetah_vel_tasks(bench.n_train, bench.n_test, horizon=horizon)
-            return agent, config, tasks, train_ids, test_ids, f"{name} ({path.relative_to(root)})"
-    bench = get_budget("bench_pearl_cheetah_vel", "ci")
-    config = dataclasses.replace(cheetah_config(bench), horizon=horizon)
-    tasks, train_ids, test_ids = cheetah_vel_tasks(bench.n_train, bench.n_test, horizon=horizon)
-    agent, _ = train_pearl(tasks, train_ids, bench.iterations, config, seed=seed, device="cpu")   # as a loaded one
-    origin = "a tiny agent trained here with the pearl-cheetah-vel bench's ci budget (it has learned almost nothing)"
-    if preset != "ci":
-        origin += (f"; no {preset} agent was found: `metarl-course bench pearl-cheetah-vel --preset {preset}` "
-                   "trains and saves it")
-    return agent, config, tasks, train_ids, test_ids, origin
+    """The state-based PEARL agent of stage 4, and the HalfCheetah-velocity tasks it was trained on:
+    ``trained_agents.pearl_cheetah_agent`` (the bench's checkpoint, else the kit's copy in ``assets/``;
+    a tiny agent trained in seconds at ``ci``). Returns (agent, config, tasks, train_ids, test_ids, origin)."""
+    return pearl_cheetah_agent(preset, horizon, seed)
 
 
 def standing_still_return(velocities: np.ndarray, horizon: int) -> float:

@@ -1,6 +1,6 @@
-"""What the kit ships in ``assets/``: the laptop HalfCheetah-velocity agent that unit 05 runs on.
+"""What the kit ships in ``assets/``: the laptop HalfCheetah-velocity agent that units 04 and 05 run.
 
-A fresh clone has no ``build/bench/``, so without the shipped agent unit 05 at the laptop preset
+A fresh clone has no ``build/bench/``, so without the shipped agent units 04 and 05 at the laptop preset
 would fall back to a tiny agent that has learned nothing. These tests check that the notebook's
 helper finds the asset, that it still matches the laptop preset's settings (a changed preset needs
 a new asset: ``assets/README.md`` says how), and that it adapts to held-out velocities.
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from metarl_course import pixel_notebook
+from metarl_course import pixel_notebook, trained_agents
 from metarl_course.pearl_cheetah import cheetah_vel_tasks
 from metarl_course.pearl_cheetah_bench import cheetah_config, evaluate, load_agent
 from metarl_course.presets import get_budget
@@ -34,11 +34,13 @@ def test_the_shipped_agent_has_the_laptop_presets_settings():
     assert dataclasses.asdict(config) == dataclasses.asdict(laptop), "the laptop preset changed: retrain the asset"
 
 
-def test_unit_05_finds_the_shipped_agent_and_prefers_a_bench_checkpoint(tmp_path, monkeypatch):
+def test_units_04_and_05_find_the_shipped_agent_and_prefer_a_bench_checkpoint(tmp_path, monkeypatch):
     (tmp_path / "assets").mkdir()
     shutil.copy(AGENT, tmp_path / "assets" / AGENT.name)
-    monkeypatch.setattr(pixel_notebook, "repo_root", lambda: tmp_path)
-    *_, origin = pixel_notebook.state_agent("laptop", horizon=200)
+    monkeypatch.setattr(trained_agents, "repo_root", lambda: tmp_path)
+    *_, tasks, _, _, origin = trained_agents.pearl_cheetah_agent("laptop")            # unit 04
+    assert "kit's copy" in origin and "assets/" in origin and tasks.horizon == 200
+    *_, origin = pixel_notebook.state_agent("laptop", horizon=200)                    # unit 05
     assert "kit's copy" in origin and "assets/" in origin
     bench = tmp_path / "build" / "bench" / "pearl-cheetah-vel" / "laptop" / "PEARL_seed0.pt"
     bench.parent.mkdir(parents=True)
@@ -66,3 +68,5 @@ def test_the_shipped_agent_adapts_to_held_out_velocities():
 def test_grading_never_uses_the_asset(preset, monkeypatch):
     *_, origin = pixel_notebook.state_agent(preset, horizon=20)
     assert "tiny agent" in origin
+    *_, tasks, _, _, origin = trained_agents.pearl_cheetah_agent(preset)
+    assert "tiny agent" in origin and tasks.horizon == 20
