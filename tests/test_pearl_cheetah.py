@@ -9,7 +9,7 @@ import torch
 from metarl_course import bench
 from metarl_course.pearl import PEARLAgent, meta_test
 from metarl_course.pearl_cheetah import VELOCITY_RANGE, CheetahVelTasks, cheetah_vel_tasks
-from metarl_course.pearl_cheetah_bench import X_VELOCITY
+from metarl_course.pearl_cheetah_bench import X_VELOCITY, trajectory_velocities
 
 
 def test_the_official_split_sizes_and_velocity_range():
@@ -86,3 +86,15 @@ def test_pearl_cheetah_vel_bench_at_ci(tmp_path, monkeypatch):
     assert (tmp_path / "c.png").exists()
     agent, config = pearl_cheetah_bench.load_agent(tmp_path / "checkpoints" / "pearl-cheetah-vel" / "ci" / "PEARL_seed0.pt")
     assert config.horizon == 20 and config.gamma == 0.99 and agent.encoder.latent_dim == 5
+
+
+def test_trajectory_velocities_average_each_trajectory_of_each_task():
+    """Context of M = 2 tasks, K = 3 trajectories of H = 4 steps: trajectory k of task m ran at 10 m + k."""
+    M, K, H = 2, 3, 4
+    speed = 10.0 * torch.arange(M)[:, None] + torch.arange(K)[None, :]                  # (M, K)
+    noise = torch.tensor([-0.5, 0.5, -1.0, 1.0])                                        # averages out within a trajectory
+    observations = torch.zeros(M, K * H, 17)
+    observations[..., X_VELOCITY] = (speed[..., None] + noise).reshape(M, K * H)
+    velocity = trajectory_velocities({"next_observations": observations}, K)
+    assert velocity.shape == (K, M)
+    assert np.allclose(velocity, speed.T.numpy())
