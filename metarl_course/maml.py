@@ -411,14 +411,16 @@ def train_maml(make_tasks: TaskFamily, obs_dim: int, act_dim: int, iterations: i
 @torch.no_grad()
 def adaptation_curve(policy: nn.Module, env: TaskBatchEnv, task_features: torch.Tensor, step_sizes: tuple[float, ...] = (0.1, 0.05, 0.05),
                      gamma: float = 0.99, generator: torch.Generator | None = None, task_input: bool = False,
-                     keep_episodes: bool = False) -> dict:
+                     keep_episodes: bool = False, pieces: Pieces | None = None) -> dict:
     """Returns on held-out tasks after 0, 1, ..., len(step_sizes) policy-gradient steps.
 
     Each step samples N fresh trajectories with the current adapted policy, takes a VPG
     step with the next step size, and the returns are measured on the fresh trajectories
     of the next policy. The paper uses α = 0.1 and then 0.05 for later steps.
     Returns {"returns": (steps+1, M) per-task mean returns, "episodes": [...] when asked}.
+    ``pieces``: the baseline, loss and inner step to adapt with (default: the reference ones).
     """
+    pieces = pieces or Pieces()
     feats = task_features if task_input else None
     M = task_features.shape[0]
     params = per_task({k: v.detach() for k, v in policy.named_parameters()}, M)
@@ -429,8 +431,9 @@ def adaptation_curve(policy: nn.Module, env: TaskBatchEnv, task_features: torch.
         if keep_episodes:
             kept.append(episodes)
         if k < len(step_sizes):
-            advantages = compute_advantages(episodes, gamma)
-            params = {n: v.detach() for n, v in adapt(policy, params, episodes, advantages, step_sizes[k], True).items()}
+            advantages = pieces.advantages(episodes, gamma)
+            params = {n: v.detach() for n, v in adapt(policy, params, episodes, advantages, step_sizes[k], True,
+                                                      pieces).items()}
     out = {"returns": torch.stack(returns).cpu().numpy()}
     if keep_episodes:
         out["episodes"] = kept

@@ -7,11 +7,14 @@ built once; each meta-iteration only switches the copies' tasks with ``reset_tas
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import torch
 
 from metarl_course.envs.locomotion import make_task_vector_env
+from metarl_course.maml import GaussianMLPPolicy
 
 HORIZON = 200
 
@@ -72,3 +75,18 @@ def locomotion_test_tasks(env_id: str, n_tasks: int, n_per_task: int, seed: int 
     batch = LocomotionTaskBatch(env_id, n_tasks, n_per_task, seed, device=device)
     feats = batch.set_tasks(batch.family.sample_tasks(n_tasks, seed=seed))
     return batch, feats
+
+
+def save_policy(path: Path | str, policy: GaussianMLPPolicy, env_id: str) -> None:
+    """Keep a meta-trained locomotion policy as plain tensors and sizes (``load_policy`` reads it)."""
+    sizes = [layer.weight.shape for layer in policy.mean if hasattr(layer, "weight")]
+    torch.save({"env_id": env_id, "obs_dim": sizes[0][1], "act_dim": sizes[-1][0],
+                "hidden": [shape[0] for shape in sizes[:-1]], "policy": policy.state_dict()}, path)
+
+
+def load_policy(path: Path | str) -> tuple[GaussianMLPPolicy, str]:
+    """(policy, env id) saved by ``save_policy`` (only tensors and numbers: ``weights_only``)."""
+    saved = torch.load(path, weights_only=True, map_location="cpu")
+    policy = GaussianMLPPolicy(saved["obs_dim"], saved["act_dim"], tuple(saved["hidden"]))
+    policy.load_state_dict(saved["policy"])
+    return policy, saved["env_id"]

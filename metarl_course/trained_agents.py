@@ -1,17 +1,20 @@
 """Trained agents a notebook may load instead of training them itself.
 
 Some agents take longer to train than a notebook cell should: PEARL on HalfCheetah velocity needs
-20 minutes on one core at the ``laptop`` preset. Units 04 and 05 use the agent of the
-``pearl-cheetah-vel`` bench: its checkpoint when this machine ran the bench, else the copy the kit
-ships in ``assets/`` (``assets/README.md`` says which command made it). Grading never loads one:
-at the ``ci`` preset, and where the package is not installed from a clone (the grader's sandbox),
-a tiny agent is trained in seconds instead.
+20 minutes on one core at the ``laptop`` preset, MAML on HalfCheetah direction 50. Units 04 and 05
+use the agent of the ``pearl-cheetah-vel`` bench (its checkpoint when this machine ran the bench,
+else the copy the kit ships in ``assets/``), unit 03 the MAML policy of the ``maml-cheetah`` bench
+(from ``assets/``); ``assets/README.md`` says which command made each. Grading never loads one: at
+the ``ci`` preset, and where the package is not installed from a clone (the grader's sandbox), a
+tiny agent trained in seconds or an untrained policy stands in.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+
+import torch
 
 import metarl_course
 
@@ -59,3 +62,30 @@ def pearl_cheetah_agent(preset: str, horizon: int | None = None, seed: int = 0):
         origin += (f"; no {preset} agent was found: `metarl-course bench pearl-cheetah-vel --preset {preset}` "
                    "trains and saves it")
     return agent, config, tasks, train_ids, test_ids, origin
+
+
+MAML_CHEETAH_ENV = "metarl_course/HalfCheetahDir-v0"
+
+
+def maml_cheetah_policy(preset: str, seed: int = 0):
+    """MAML's initial policy for HalfCheetah forward/backward, meta-trained by the ``maml-cheetah`` bench.
+
+    At ``laptop``: the copy the kit ships in ``assets/`` (600 meta-iterations at the laptop preset's
+    sizes; ``assets/README.md`` has the command). Otherwise, and always at ``ci``: a randomly
+    initialised policy of the same shape (it shows the plumbing, nothing more).
+    Returns (policy, env id, origin), origin saying which policy it is.
+    """
+    from metarl_course.maml import GaussianMLPPolicy
+    from metarl_course.maml_locomotion import load_policy
+
+    root = repo_root()
+    path = None if root is None or preset == "ci" else root / "assets" / f"maml-cheetah-dir-{preset}-seed{seed}.pt"
+    if path is not None and path.is_file():
+        policy, env_id = load_policy(path)
+        return policy, env_id, f"the kit's copy of the maml-cheetah bench's MAML policy ({path.relative_to(root)})"
+    torch.manual_seed(seed)
+    policy = GaussianMLPPolicy(17, 6)                             # HalfCheetah: 17 observations, 6 torques
+    origin = "a randomly initialised policy (no meta-training: it only shows the plumbing)"
+    if preset != "ci":
+        origin += f"; the kit ships no {preset} policy"
+    return policy, MAML_CHEETAH_ENV, origin

@@ -70,3 +70,34 @@ def test_grading_never_uses_the_asset(preset, monkeypatch):
     assert "tiny agent" in origin
     *_, tasks, _, _, origin = trained_agents.pearl_cheetah_agent(preset)
     assert "tiny agent" in origin and tasks.horizon == 20
+
+
+MAML_POLICY = ASSETS / "maml-cheetah-dir-laptop-seed0.pt"
+
+
+def test_unit_03_finds_the_shipped_maml_policy_and_grading_never_does(tmp_path, monkeypatch):
+    policy, env_id, origin = trained_agents.maml_cheetah_policy("laptop")
+    assert env_id == "metarl_course/HalfCheetahDir-v0" and "kit's copy" in origin
+    *_, origin = trained_agents.maml_cheetah_policy("ci")
+    assert "randomly initialised" in origin
+    monkeypatch.setattr(trained_agents, "repo_root", lambda: tmp_path)        # a clone without the asset
+    *_, origin = trained_agents.maml_cheetah_policy("laptop")
+    assert "randomly initialised" in origin and "ships no laptop policy" in origin
+
+
+def test_the_shipped_maml_policy_adapts_in_one_step():
+    """Unit 03's section 9 with the reference pieces: one step of α = 0.1 on 10 trajectories of each of
+    10 held-out directions. It adapts backward (3.4 -> 66.7 with these reference pieces, -> 93.7 with the
+    notebook's solutions, whose rounding differs), forward hardly; an unadapted policy gains nothing."""
+    import torch
+
+    from metarl_course.maml import adaptation_curve
+    from metarl_course.maml_locomotion import load_policy, locomotion_test_tasks
+
+    policy, env_id = load_policy(MAML_POLICY)
+    env, directions = locomotion_test_tasks(env_id, 10, 10)
+    before, after = adaptation_curve(policy, env, directions, step_sizes=(0.1,),
+                                     generator=torch.Generator().manual_seed(777))["returns"]
+    backward = directions[:, 0].numpy() < 0
+    assert after[backward].mean() > before[backward].mean() + 40, (before, after)
+    assert after.mean() > before.mean() + 15, (before, after)

@@ -192,3 +192,19 @@ def test_async_vector_env_places_the_tasks_too():
         np.testing.assert_allclose(reward, [-info["x_velocity"][0], info["x_velocity"][1]])
     finally:
         envs.close()
+
+
+def test_a_saved_locomotion_policy_loads_with_its_sizes_and_weights(tmp_path):
+    import torch
+
+    from metarl_course.maml import GaussianMLPPolicy
+    from metarl_course.maml_locomotion import load_policy, save_policy
+
+    torch.manual_seed(3)
+    policy = GaussianMLPPolicy(17, 6, (32, 16))
+    save_policy(tmp_path / "p.pt", policy, "metarl_course/HalfCheetahDir-v0")
+    loaded, env_id = load_policy(tmp_path / "p.pt")
+    assert env_id == "metarl_course/HalfCheetahDir-v0"
+    obs = torch.randn(4, 17)
+    assert all(torch.equal(a, b) for a, b in zip(policy(obs), loaded(obs)))
+    assert [p.shape for p in loaded.parameters()] == [p.shape for p in policy.parameters()]

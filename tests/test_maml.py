@@ -240,3 +240,21 @@ def test_maml_learns_to_adapt_on_2d_navigation():
     pre, post = curve["returns"].mean(axis=1)
     assert history.post_return[-1] > history.post_return[0] + 40
     assert post > pre + 15, (pre, post)
+
+
+def test_adaptation_curve_adapts_with_the_pieces_it_is_given():
+    """The reference pieces give the default curve exactly; an inner step that doubles α gives the curve of 2α."""
+    torch.manual_seed(0)
+    policy = GaussianMLPPolicy(2, 2, (16,))
+    env, feats = navigation_test_tasks(3, 5)
+
+    def curve(step_sizes, pieces=None):
+        return adaptation_curve(policy, env, feats, step_sizes=step_sizes, generator=torch.Generator().manual_seed(0),
+                                pieces=pieces)["returns"]
+
+    def doubled_step(params, loss, step_size, first_order=False):
+        return inner_step(params, loss, 2 * step_size, first_order)
+
+    assert np.array_equal(curve((0.1,), Pieces()), curve((0.1,)))
+    doubled = curve((0.1,), Pieces(inner_step=doubled_step))
+    assert np.allclose(doubled, curve((0.2,))) and not np.allclose(doubled[1], curve((0.1,))[1])
