@@ -152,6 +152,12 @@ def plot_meta_test_paths(positions: np.ndarray, goals_shown: np.ndarray, returns
     return fig
 
 
+def shade_exploration(ax, n_exploration: int) -> None:
+    """Grey out trajectories 1..n_exploration on an axis of trajectory numbers: those of z ~ prior."""
+    ax.axvspan(0.5, n_exploration + 0.5, color="0.9", zorder=0)
+    ax.text(0.6, 0.97, "z ~ prior", transform=ax.get_xaxis_transform(), va="top", fontsize=8, color="0.4")
+
+
 def plot_adaptation_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], n_exploration: int, horizon: int):
     """Return and success rate of trajectory k (mean over tasks ± standard error), for each named task set.
 
@@ -163,8 +169,7 @@ def plot_adaptation_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], n_e
         ax_ret.errorbar(k, mean, yerr=err, marker="o", capsize=3, color=color, label=name)
         ax_succ.plot(k, success.mean(axis=1), marker="o", color=color, label=name)
     for ax in (ax_ret, ax_succ):
-        ax.axvspan(0.5, n_exploration + 0.5, color="0.9", zorder=0)
-        ax.text(0.6, 0.97, "z ~ prior", transform=ax.get_xaxis_transform(), va="top", fontsize=8, color="0.4")
+        shade_exploration(ax, n_exploration)
         ax.set(xlabel="trajectory on the task (1 = first)", xticks=k)
         ax.legend(fontsize=8)
     ax_ret.set(ylabel=f"sparse return of the trajectory (H = {horizon})", title="Return of each meta-test trajectory")
@@ -308,8 +313,7 @@ def plot_cheetah_meta_test(targets: np.ndarray, velocity: np.ndarray, returns: n
     mean, err = mean_and_stderr(returns, axis=1)
     ax_r.errorbar(k, mean, yerr=err, marker="o", capsize=3, color="C3", label="held-out tasks")
     ax_r.axhline(-horizon * float(np.mean(targets)), color="0.4", ls=":", label="standing still")
-    ax_r.axvspan(0.5, n_exploration + 0.5, color="0.9", zorder=0)
-    ax_r.text(0.6, 0.97, "z ~ prior", transform=ax_r.get_xaxis_transform(), va="top", fontsize=8, color="0.4")
+    shade_exploration(ax_r, n_exploration)
     ax_r.set(xlabel="trajectory on the task (1 = first)", xticks=k, ylabel=f"return of the trajectory (H = {horizon})",
              title="Return of each meta-test trajectory")
     ax_r.legend(fontsize=8)

@@ -64,9 +64,6 @@ def pearl_cheetah_agent(preset: str, horizon: int | None = None, seed: int = 0):
     return agent, config, tasks, train_ids, test_ids, origin
 
 
-MAML_CHEETAH_ENV = "metarl_course/HalfCheetahDir-v0"
-
-
 def maml_cheetah_policy(preset: str, seed: int = 0):
     """MAML's initial policy for HalfCheetah forward/backward, meta-trained by the ``maml-cheetah`` bench.
 
@@ -76,6 +73,7 @@ def maml_cheetah_policy(preset: str, seed: int = 0):
     Returns (policy, env id, origin), origin saying which policy it is.
     """
     from metarl_course.maml import GaussianMLPPolicy
+    from metarl_course.maml_bench import LOCOMOTION_TASKS
     from metarl_course.maml_locomotion import load_policy
 
     root = repo_root()
@@ -88,4 +86,4 @@ def maml_cheetah_policy(preset: str, seed: int = 0):
     origin = "a randomly initialised policy (no meta-training: it only shows the plumbing)"
     if preset != "ci":
         origin += f"; the kit ships no {preset} policy"
-    return policy, MAML_CHEETAH_ENV, origin
+    return policy, LOCOMOTION_TASKS["HalfCheetah direction"], origin
