@@ -316,6 +316,14 @@ class History:
     post_return: list[float] = field(default_factory=list)   # after the inner step(s)
     kl: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    validation_iteration: list[int] = field(default_factory=list)  # after how many meta-iterations
+    validation_return: list[float] = field(default_factory=list)   # ``Validation.score`` there
+
+    def best_iteration(self) -> int | None:
+        """The number of meta-iterations behind the best validation score (the first, on ties)."""
+        if not self.validation_return:
+            return None
+        return self.validation_iteration[int(np.argmax(self.validation_return))]
 
 
 TaskFamily = Callable[[int, np.random.Generator], tuple[TaskBatchEnv, torch.Tensor]]
@@ -345,15 +353,52 @@ def collect_meta_batch(policy: nn.Module, env: TaskBatchEnv, task_features: torc
     return MetaBatch(pre, pre_adv, post, pieces.advantages(post, config.gamma), old_mean, old_log_std, feats, adapted)
 
 
+class Validation:
+    """Model selection on validation tasks: which meta-iterate to keep.
+
+    With a small meta-batch the meta-gradient is noisy, and the policy of the last
+    iteration can land in a dip of the training curve (``benchmarks/README.md``, HalfCheetah
+    direction). Every ``every`` meta-iterations ``score`` measures the policy on a fixed set
+    of *validation* tasks (drawn apart from the held-out test tasks), the way it will be
+    tested: the mean return after the steps ``step_sizes`` (one step α for MAML and the
+    pretrained policy; none for the oracle). ``train_maml`` keeps the best-scoring iterate.
+    """
+
+    def __init__(self, make_tasks: Callable[[], tuple[TaskBatchEnv, torch.Tensor]], every: int,
+                 step_sizes: tuple[float, ...], task_input: bool = False, seed: int = 0) -> None:
+        self.make_tasks, self.every, self.step_sizes = make_tasks, every, step_sizes
+        self.task_input, self.seed = task_input, seed
+        self._tasks: tuple[TaskBatchEnv, torch.Tensor] | None = None  # built at the first score
+
+    def __getstate__(self) -> dict:  # a worker process gets the recipe, not the environments
+        return {**self.__dict__, "_tasks": None}
+
+    def due(self, iteration: int, iterations: int) -> bool:
+        """Whether to score after ``iteration`` meta-iterations (always after the last)."""
+        return self.every > 0 and (iteration % self.every == 0 or iteration == iterations)
+
+    def score(self, policy: nn.Module) -> float:
+        if self._tasks is None:
+            self._tasks = self.make_tasks()
+        env, features = self._tasks
+        generator = torch.Generator(device=features.device).manual_seed(self.seed)  # the same draws every time
+        returns = adaptation_curve(policy, env, features, self.step_sizes, generator=generator,
+                                   task_input=self.task_input)["returns"]
+        return float(returns[-1].mean())
+
+
 def train_maml(make_tasks: TaskFamily, obs_dim: int, act_dim: int, iterations: int, config: MAMLConfig | None = None,
                seed: int = 0, task_dim: int = 0, policy: GaussianMLPPolicy | None = None,
                pieces: Pieces | None = None, progress: bool = False, desc: str = "MAML",
-               checkpoint: Path | None = None, device: torch.device | str = "cpu") -> tuple[GaussianMLPPolicy, History]:
+               checkpoint: Path | None = None, device: torch.device | str = "cpu",
+               validation: Validation | None = None) -> tuple[GaussianMLPPolicy, History]:
     """Meta-train a Gaussian MLP policy with MAML-TRPO; returns the policy and its history.
 
     ``pieces`` is where a student's functions plug in. ``checkpoint`` (a file) saves every
     10 iterations and resumes from it. ``device`` must be where ``make_tasks``' environments
-    put their tensors (``navigation_tasks(..., device=...)``).
+    put their tensors (``navigation_tasks(..., device=...)``). With ``validation`` the policy
+    returned is the iterate with the best validation score (``history.best_iteration()``),
+    not the last one; validation draws no random numbers from training's generators.
     """
     config = config or MAMLConfig()
     pieces = pieces or Pieces()
@@ -362,12 +407,12 @@ def train_maml(make_tasks: TaskFamily, obs_dim: int, act_dim: int, iterations: i
     generator = torch.Generator(device=device).manual_seed(seed)
     in_dim = obs_dim + (task_dim if config.task_input else 0)
     policy = (policy or GaussianMLPPolicy(in_dim, act_dim, config.hidden)).to(device)
-    history, start = History(), 0
+    history, start, best = History(), 0, None
     if checkpoint is not None and Path(checkpoint).exists():
         state = torch.load(checkpoint, weights_only=False, map_location=device)
         policy.load_state_dict(state["policy"])
-        history, start = state["history"], state["iteration"]
-        rng = state["rng"]
+        history = History(**{**asdict(History()), **vars(state["history"])})  # older checkpoints lack fields
+        start, rng, best = state["iteration"], state["rng"], state.get("best")
         generator.set_state(state["generator"].cpu())
     names = [name for name, _ in policy.named_parameters()]
     params = [p for _, p in policy.named_parameters()]
@@ -398,12 +443,19 @@ def train_maml(make_tasks: TaskFamily, obs_dim: int, act_dim: int, iterations: i
         history.post_return.append(batch.post.mean_return())
         history.kl.append(info["kl"])
         history.seconds.append(time.perf_counter() - t0)
+        if validation is not None and validation.due(it + 1, iterations):
+            history.validation_iteration.append(it + 1)
+            history.validation_return.append(validation.score(policy))
+            if history.best_iteration() == it + 1:
+                best = {k: v.detach().clone() for k, v in policy.state_dict().items()}
         if progress:
             iterator.set_postfix(pre=f"{history.pre_return[-1]:.1f}", post=f"{history.post_return[-1]:.1f}")
         if checkpoint is not None and ((it + 1) % 10 == 0 or it + 1 == iterations):
             Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
             torch.save({"policy": policy.state_dict(), "history": history, "iteration": it + 1, "rng": rng,
-                        "generator": generator.get_state(), "config": asdict(config)}, checkpoint)
+                        "generator": generator.get_state(), "config": asdict(config), "best": best}, checkpoint)
+    if best is not None:
+        policy.load_state_dict(best)
     return policy, history
 
 

@@ -33,8 +33,8 @@ import torch
 from metarl_course.bench import register
 from metarl_course.checkpoint_code import check_checkpoint_code
 from metarl_course.device import get_device
-from metarl_course.maml import (GaussianMLPPolicy, MAMLConfig, TaskFamily, adaptation_curve, navigation_tasks,
-                                navigation_test_tasks, oracle_normalised, train_maml)
+from metarl_course.maml import (GaussianMLPPolicy, MAMLConfig, TaskFamily, Validation, adaptation_curve,
+                                navigation_tasks, navigation_test_tasks, oracle_normalised, train_maml)
 from metarl_course.paper_tables import MAML_RESULTS
 from metarl_course.presets import get_budget, settings_digest
 
@@ -46,27 +46,39 @@ SMALL_LATER = "MAML, later steps α/4"
 # The official test script for 2D navigation (cbfinn/maml_rl, maml_examples/test_maml_point.py)
 # adapted with batch_size=4000 at H = 100: 40 trajectories per step, twice the 20 of training.
 WIDE_TEST = "MAML, 40 trajectories per step"
+# With validation, the MAML policy of the last meta-iteration (the kept one is the best validated)
+LAST_ITERATE = "MAML, last iterate"
 
 
 def _train_all(name: str, preset: str, seed: int, make_family: Callable[[], TaskFamily], obs_dim: int,
                act_dim: int, task_dim: int, config: MAMLConfig, iterations: int, baseline_iterations: int,
-               device: torch.device, workers: int = 1) -> dict:
+               device: torch.device, workers: int = 1, validation_tasks: Callable | None = None,
+               validate_every: int = 0) -> dict:
     """MAML, pretrained and oracle policies for one seed (checkpointed), and a random one.
 
     Each method trains on its own task family from ``make_family()`` (a fresh environment, so
     its reset noise does not depend on which method trained before it). ``workers > 1`` trains
     the three methods in that many processes at once, each with its share of the CPU threads,
     into their checkpoint files; the loop below then loads the finished checkpoints.
+
+    ``validation_tasks()`` (env, task features) and ``validate_every > 0``: every method keeps
+    its best iterate on those tasks, scored as it is tested (MAML and pretrained after one
+    step α, the oracle as it is), and MAML's last iterate is compared as ``LAST_ITERATE``.
     """
     # one folder per training configuration: a changed preset or --set never resumes another's run
-    folder = CHECKPOINTS / name / preset / settings_digest(config, iterations, baseline_iterations)
+    validating = validation_tasks is not None and validate_every > 0
+    digest = settings_digest(config, iterations, baseline_iterations, *([validate_every] if validating else []))
+    folder = CHECKPOINTS / name / preset / digest
     check_checkpoint_code(folder)            # warns if older code made the checkpoints it would resume
     runs = {"MAML": (config, iterations),
             "pretrained": (replace(config, n_inner=0), baseline_iterations),
             "oracle": (replace(config, n_inner=0, task_input=True), baseline_iterations)}
     jobs = {method: dict(make_family=make_family, obs_dim=obs_dim, act_dim=act_dim, iterations=its, config=cfg,
                          seed=seed, task_dim=task_dim, desc=f"{name} {method} seed {seed}",
-                         checkpoint=folder / f"{method}_seed{seed}.pt", device=str(device))
+                         checkpoint=folder / f"{method}_seed{seed}.pt", device=str(device),
+                         validation=Validation(validation_tasks, validate_every,
+                                               () if cfg.task_input else (config.inner_step,), cfg.task_input,
+                                               seed=555 + seed) if validating else None)
             for method, (cfg, its) in runs.items()}
     if workers > 1:
         _train_in_processes(list(jobs.values()), workers)
@@ -75,14 +87,27 @@ def _train_all(name: str, preset: str, seed: int, make_family: Callable[[], Task
     for method, job in jobs.items():
         policy, history = _train_one(**job)
         policies[method] = (policy, history, job["config"].task_input)
+    if validating:
+        policies[LAST_ITERATE] = (_last_iterate(jobs["MAML"]["checkpoint"], obs_dim, act_dim, config, device),
+                                  policies["MAML"][1], False)
     return policies
 
 
 def _train_one(make_family: Callable[[], TaskFamily], obs_dim: int, act_dim: int, iterations: int,
-               config: MAMLConfig, seed: int, task_dim: int, desc: str, checkpoint: Path, device: str):
+               config: MAMLConfig, seed: int, task_dim: int, desc: str, checkpoint: Path, device: str,
+               validation: Validation | None = None):
     """One method's ``train_maml`` call (in this process or a worker's): resumes its checkpoint."""
     return train_maml(_built_on_first_use(make_family), obs_dim, act_dim, iterations, config, seed=seed,
-                      task_dim=task_dim, progress=True, desc=desc, checkpoint=checkpoint, device=device)
+                      task_dim=task_dim, progress=True, desc=desc, checkpoint=checkpoint, device=device,
+                      validation=validation)
+
+
+def _last_iterate(checkpoint: Path, obs_dim: int, act_dim: int, config: MAMLConfig,
+                  device: torch.device) -> GaussianMLPPolicy:
+    """The policy of the last meta-iteration in a ``train_maml`` checkpoint (which also keeps the best)."""
+    policy = GaussianMLPPolicy(obs_dim, act_dim, config.hidden).to(device)
+    policy.load_state_dict(torch.load(checkpoint, weights_only=False, map_location=device)["policy"])
+    return policy
 
 
 def _built_on_first_use(make_family: Callable[[], TaskFamily]) -> TaskFamily:
@@ -175,6 +200,10 @@ def _figure(panels: list[tuple[str, list[dict], list]]):
         for seed_i, h in enumerate(histories):
             ax2.plot(h.iteration, h.pre_return, "C1", alpha=0.7, label="pre-update" if seed_i == 0 else None)
             ax2.plot(h.iteration, h.post_return, "C0", alpha=0.7, label="post-update" if seed_i == 0 else None)
+            if h.validation_return:
+                ax2.plot(h.validation_iteration, h.validation_return, "kD-", markersize=3, linewidth=1,
+                         label="validation tasks, one step (best kept)" if seed_i == 0 else None)
+                ax2.axvline(h.best_iteration(), color="k", linestyle=":", linewidth=1)
         ax2.set(xlabel="meta-iteration", ylabel="average return (training tasks)", title=f"{task}: MAML meta-training")
         ax2.legend()
     fig.tight_layout()
@@ -182,7 +211,7 @@ def _figure(panels: list[tuple[str, list[dict], list]]):
 
 
 def _adaptation_panel(ax, task: str, rows: list[dict]) -> None:
-    styles = {"MAML": ("C0", "-"), SMALL_LATER: ("C0", ":"), WIDE_TEST: ("C2", "--"),
+    styles = {"MAML": ("C0", "-"), SMALL_LATER: ("C0", ":"), WIDE_TEST: ("C2", "--"), LAST_ITERATE: ("C4", "-."),
               "pretrained": ("C1", "-"), "random": ("C7", "-")}
     for method, (color, line) in styles.items():
         pts = sorted((r["steps"], r["mean"], r["stderr"]) for r in rows if r["method"] == method)
@@ -268,6 +297,10 @@ def _time_iterations(config: MAMLConfig, family, n: int, device: torch.device) -
             "projected_500_iterations_minutes": 500 * history.seconds[-1] / n / 60}
 
 
+# Validation tasks are drawn with this seed, the held-out test tasks with 12345 (``locomotion_test_tasks``):
+# model selection never sees a test task. (Both seeds give 5 forward and 5 backward among 10 directions.)
+VALIDATION_SEED = 1
+
 # the bench runs ``n_tasks_kinds`` of these from ``first_task`` on (laptop: the two cheetah tasks; paper: all
 # four; ``--set bench_maml_cheetah.first_task=1 --set bench_maml_cheetah.n_tasks_kinds=1``: direction alone)
 LOCOMOTION_TASKS = {"HalfCheetah velocity": "metarl_course/HalfCheetahVel-v0",
@@ -302,9 +335,12 @@ def maml_cheetah(preset: str, seeds: list[int]):
             test_env, test_feats = locomotion_test_tasks(env_id, budget.n_test_tasks, budget.n_per_task, device=device)
             make_family = partial(_locomotion_family, env_id, budget.meta_batch, budget.n_per_task, seed, str(device))
             start = time.perf_counter()
+            validation_tasks = partial(locomotion_test_tasks, env_id, budget.n_validation_tasks, budget.n_per_task,
+                                       seed=VALIDATION_SEED, device=str(device))
             policies = _train_all(f"maml-cheetah/{env_id.split('/')[1]}", preset, seed, make_family, test_env.obs_dim,
                                   test_env.act_dim, 1, config, budget.iterations, budget.baseline_iterations, device,
-                                  workers=budget.workers)
+                                  workers=budget.workers, validation_tasks=validation_tasks,
+                                  validate_every=budget.validate_every)
             histories.append(policies["MAML"][1])
             for method, returns in _curves(policies, test_env, test_feats, seed).items():
                 curves.setdefault(method, []).append(returns)

@@ -134,6 +134,9 @@ def test_maml_benchmarks_write_adaptation_curves_and_resume(name, task, tmp_path
     assert ("oracle", 0) in curve and ("oracle", 1) not in curve
     wide = [k for (method, k) in curve if method == maml_bench.WIDE_TEST]  # the official test's 40 trajectories
     assert sorted(wide) == ([0, 1, 2, 3] if task == "2D navigation" else [])
+    # the cheetah bench keeps each method's best iterate on validation tasks, and compares MAML's last
+    last = [k for (method, k) in curve if method == maml_bench.LAST_ITERATE]
+    assert sorted(last) == ([] if task == "2D navigation" else [0, 1, 2, 3])
     assert curve[("paper MAML", 1)]["mean"] == {"2D navigation": -11.7, "HalfCheetah velocity": -78.6}[task]
     assert any(r["method"] == "seconds per meta-iteration" and r["mean"] > 0 for r in rows)
     assert (tmp_path / "r.png").exists()

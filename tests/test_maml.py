@@ -211,6 +211,54 @@ def test_checkpoint_resume_gives_the_same_policy(tmp_path):
         np.testing.assert_allclose(p.detach(), q.detach(), atol=1e-5)
 
 
+class _PlantedScores(maml.Validation):
+    """Validation scores planted in advance: the iterate to keep is known."""
+
+    def __init__(self, scores: list[float]) -> None:
+        super().__init__(make_tasks=lambda: None, every=1, step_sizes=())
+        self.scores = iter(scores)
+
+    def score(self, policy) -> float:
+        return next(self.scores)
+
+
+def test_validation_keeps_the_best_scoring_iterate_and_does_not_change_training(tmp_path):
+    config = MAMLConfig(meta_batch=2, n_per_task=2, hidden=(8,), fisher_subsample=0.5)
+    family = navigation_tasks(2, horizon=10)
+    after_two, _ = train_maml(family, 2, 2, 2, config, seed=3)
+    after_four, _ = train_maml(family, 2, 2, 4, config, seed=3)
+    # best after two iterations; the run stops at two and resumes to four from its checkpoint
+    train_maml(family, 2, 2, 2, config, seed=3, checkpoint=tmp_path / "ck.pt", validation=_PlantedScores([1.0, 5.0]))
+    kept, history = train_maml(family, 2, 2, 4, config, seed=3, checkpoint=tmp_path / "ck.pt",
+                               validation=_PlantedScores([2.0, 3.0]))
+    assert history.validation_iteration == [1, 2, 3, 4] and history.validation_return == [1.0, 5.0, 2.0, 3.0]
+    assert history.best_iteration() == 2
+    for p, q in zip(after_two.parameters(), kept.parameters()):
+        np.testing.assert_allclose(p.detach(), q.detach(), atol=1e-5)
+    last = GaussianMLPPolicy(2, 2, (8,))
+    last.load_state_dict(torch.load(tmp_path / "ck.pt", weights_only=False)["policy"])
+    for p, q in zip(after_four.parameters(), last.parameters()):  # the run itself is the one without validation
+        np.testing.assert_allclose(p.detach(), q.detach(), atol=1e-5)
+
+
+def test_validation_scores_the_policy_as_it_is_tested_and_leaves_training_draws_alone():
+    config = MAMLConfig(meta_batch=2, n_per_task=3, hidden=(8,), fisher_subsample=0.5)
+    family = navigation_tasks(3, horizon=10)
+    validation = maml.Validation(lambda: navigation_test_tasks(4, 3, seed=1, horizon=10), every=2,
+                                 step_sizes=(0.1,), seed=7)
+    plain = {n: train_maml(family, 2, 2, n, config, seed=5)[0] for n in (2, 3)}
+    validated, history = train_maml(family, 2, 2, 3, config, seed=5, validation=validation)
+    assert history.validation_iteration == [2, 3]               # every second iteration, and the last
+    for p, q in zip(plain[history.best_iteration()].parameters(), validated.parameters()):
+        np.testing.assert_allclose(p.detach(), q.detach(), atol=1e-5)
+    env, features = navigation_test_tasks(4, 3, seed=1, horizon=10)
+    expected = adaptation_curve(validated, env, features, (0.1,),
+                                generator=torch.Generator().manual_seed(7))["returns"][1].mean()
+    assert validation.score(validated) == pytest.approx(float(expected))
+    assert max(history.validation_return) == pytest.approx(float(expected))
+    assert validation.score(validated) == validation.score(validated)   # the same draws every time
+
+
 def test_student_pieces_are_the_ones_called():
     calls = {"baseline": 0, "inner": 0}
 
