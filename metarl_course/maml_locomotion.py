@@ -90,3 +90,18 @@ def load_policy(path: Path | str) -> tuple[GaussianMLPPolicy, str]:
     policy = GaussianMLPPolicy(saved["obs_dim"], saved["act_dim"], tuple(saved["hidden"]))
     policy.load_state_dict(saved["policy"])
     return policy, saved["env_id"]
+
+
+def save_checkpoint_policy(checkpoint: Path | str, path: Path | str, env_id: str) -> str:
+    """``save_policy`` the policy a ``train_maml`` checkpoint keeps: its best validated iterate when the
+    run validated (``maml.Validation``), else its last. Returns which one it saved, in words."""
+    state = torch.load(checkpoint, weights_only=False, map_location="cpu")
+    weights = state.get("best") or state["policy"]
+    obs_dim, act_dim = weights["mean.0.weight"].shape[1], weights["log_std"].shape[0]
+    policy = GaussianMLPPolicy(obs_dim, act_dim, tuple(state["config"]["hidden"]))
+    policy.load_state_dict(weights)
+    save_policy(path, policy, env_id)
+    history = state["history"]
+    if state.get("best") is None:
+        return f"the last iterate ({state['iteration']} meta-iterations)"
+    return f"the best validated iterate ({history.best_iteration()} of {state['iteration']} meta-iterations)"

@@ -241,6 +241,23 @@ def test_validation_keeps_the_best_scoring_iterate_and_does_not_change_training(
         np.testing.assert_allclose(p.detach(), q.detach(), atol=1e-5)
 
 
+def test_the_policy_saved_from_a_checkpoint_is_the_kept_one(tmp_path):
+    from metarl_course.maml_locomotion import load_policy, save_checkpoint_policy
+
+    config = MAMLConfig(meta_batch=2, n_per_task=2, hidden=(8,), fisher_subsample=0.5)
+    family = navigation_tasks(2, horizon=10)
+    for name, validation in [("best", _PlantedScores([4.0, 1.0, 0.0])), ("last", None)]:
+        kept, _ = train_maml(family, 2, 2, 3, config, seed=3, checkpoint=tmp_path / f"{name}.pt", validation=validation)
+        which = save_checkpoint_policy(tmp_path / f"{name}.pt", tmp_path / f"{name}-policy.pt", "nav")
+        assert which.startswith({"best": "the best validated iterate (1 of 3", "last": "the last iterate (3"}[name])
+        loaded, env_id = load_policy(tmp_path / f"{name}-policy.pt")
+        assert env_id == "nav"
+        for p, q in zip(kept.parameters(), loaded.parameters()):
+            assert torch.equal(p.detach(), q.detach())
+    first, _ = train_maml(family, 2, 2, 1, config, seed=3)
+    assert torch.allclose(first.log_std, load_policy(tmp_path / "best-policy.pt")[0].log_std)
+
+
 def test_validation_scores_the_policy_as_it_is_tested_and_leaves_training_draws_alone():
     config = MAMLConfig(meta_batch=2, n_per_task=3, hidden=(8,), fisher_subsample=0.5)
     family = navigation_tasks(3, horizon=10)
