@@ -154,7 +154,9 @@ def _curves(policies: dict, test_env, test_feats, seed: int, wide_test: tuple | 
     ``wide_test`` (env, task features): the same goals with more trajectories per step, for
     MAML's curve under the official test script's batch (``WIDE_TEST``)."""
     def curve(policy, env, feats, steps, task_input=False):
-        gen = torch.Generator(device=feats.device).manual_seed(777 + seed)  # the same draws for every method
+        gen = torch.Generator(device=feats.device).manual_seed(777 + seed)  # the same draws for every method:
+        if hasattr(env, "reseed"):                                          # actions, and MuJoCo's start states
+            env.reseed()
         return adaptation_curve(policy, env, feats, steps, generator=gen, task_input=task_input)["returns"]
 
     steps = meta_test_step_sizes(alpha)

@@ -25,6 +25,7 @@ class LocomotionTaskBatch:
     def __init__(self, env_id: str, n_tasks: int, n_per_task: int, seed: int = 0, horizon: int = HORIZON,
                  device: torch.device | str = "cpu") -> None:
         self.env_id, self.n_tasks, self.n_per_task, self.horizon = env_id, n_tasks, n_per_task, horizon
+        self.seed = seed
         self.device = torch.device(device)
         first_tasks = gym.make(env_id).unwrapped.sample_tasks(n_tasks, seed=seed)  # replaced by set_tasks
         self.envs = make_task_vector_env(env_id, first_tasks, n_per_task, seed)
@@ -42,6 +43,13 @@ class LocomotionTaskBatch:
 
     def sample_tasks(self, rng: np.random.Generator) -> list[dict]:
         return self.family.sample_tasks(self.n_tasks, seed=int(rng.integers(2**31)))
+
+    def reseed(self) -> None:
+        """Restart every copy's reset noise where a newly built batch starts it (copy k from ``seed + k``).
+
+        An evaluation that begins with ``reseed()`` gives the same start states whatever ran on this
+        batch before it: methods compared on one set of held-out tasks are compared on the same draws."""
+        self.envs.reset(seed=self.seed)
 
     def _shape(self, x: np.ndarray) -> torch.Tensor:
         x = torch.as_tensor(np.asarray(x), dtype=torch.float32, device=self.device)

@@ -208,3 +208,25 @@ def test_a_saved_locomotion_policy_loads_with_its_sizes_and_weights(tmp_path):
     obs = torch.randn(4, 17)
     assert all(torch.equal(a, b) for a, b in zip(policy(obs), loaded(obs)))
     assert [p.shape for p in loaded.parameters()] == [p.shape for p in policy.parameters()]
+
+
+def test_a_reseeded_test_batch_starts_like_a_fresh_one_whatever_ran_before():
+    """The maml-cheetah bench evaluates every method on one batch of held-out tasks: without
+    ``reseed`` each method would get the reset noise left over by the methods before it."""
+    import torch
+
+    from metarl_course.maml import GaussianMLPPolicy, adaptation_curve
+    from metarl_course.maml_locomotion import locomotion_test_tasks
+
+    torch.manual_seed(0)
+    policy = GaussianMLPPolicy(17, 6, (8,))
+
+    def returns(env, feats):
+        return adaptation_curve(policy, env, feats, (), generator=torch.Generator().manual_seed(5))["returns"]
+
+    fresh = returns(*locomotion_test_tasks("metarl_course/HalfCheetahDir-v0", 2, 2))
+    env, feats = locomotion_test_tasks("metarl_course/HalfCheetahDir-v0", 2, 2)
+    returns(env, feats)                                         # an earlier method's evaluation
+    assert not np.array_equal(returns(env, feats), fresh)       # the noise has moved on
+    env.reseed()
+    np.testing.assert_array_equal(returns(env, feats), fresh)
