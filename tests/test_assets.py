@@ -87,8 +87,8 @@ def test_unit_03_finds_the_shipped_maml_policy_and_grading_never_does(tmp_path, 
 
 def test_the_shipped_maml_policy_adapts_in_one_step():
     """Unit 03's section 9 with the reference pieces: one step of α = 0.1 on 10 trajectories of each of
-    10 held-out directions. It adapts backward (3.4 -> 66.7 with these reference pieces, -> 93.7 with the
-    notebook's solutions, whose rounding differs), forward hardly; an unadapted policy gains nothing."""
+    10 held-out directions. Both ways (backward -2.4 -> 107.8, forward -94.9 -> -20.0 with these reference
+    pieces, the maml-cheetah bench's numbers); an unadapted policy gains nothing."""
     import torch
 
     from metarl_course.maml import adaptation_curve
@@ -99,5 +99,5 @@ def test_the_shipped_maml_policy_adapts_in_one_step():
     before, after = adaptation_curve(policy, env, directions, step_sizes=(0.1,),
                                      generator=torch.Generator().manual_seed(777))["returns"]
     backward = directions[:, 0].numpy() < 0
-    assert after[backward].mean() > before[backward].mean() + 40, (before, after)
-    assert after.mean() > before.mean() + 15, (before, after)
+    assert after[backward].mean() > before[backward].mean() + 60, (before, after)
+    assert after[~backward].mean() > before[~backward].mean() + 40, (before, after)
