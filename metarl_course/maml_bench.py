@@ -147,17 +147,26 @@ def meta_test_step_sizes(alpha: float, later: float = 0.5) -> tuple[float, ...]:
 
 
 def _curves(policies: dict, test_env, test_feats, seed: int, wide_test: tuple | None = None,
-            alpha: float = 0.1) -> dict[str, np.ndarray]:
+            alpha: float = 0.1, draws: int = 1) -> dict[str, np.ndarray]:
     """Per-task returns (steps + 1, M) for every method on the held-out tasks, with the
     step sizes of ``meta_test_step_sizes(alpha)`` (and MAML's also with quarter-size later steps).
+
+    ``draws``: each task's returns are averaged over that many independent adaptations (fresh
+    trajectories, fresh start states). One step on 10 MuJoCo trajectories is a noisy thing: the same
+    policy's mean over 10 held-out directions moves by 20-50 from one draw to the next. Draw d uses
+    the generator seed 777 + seed + 1000·d and, on MuJoCo, start-state seeds that differ per draw;
+    every method gets the same draws. Draw 0 is what unit 03 shows.
 
     ``wide_test`` (env, task features): the same goals with more trajectories per step, for
     MAML's curve under the official test script's batch (``WIDE_TEST``)."""
     def curve(policy, env, feats, steps, task_input=False):
-        gen = torch.Generator(device=feats.device).manual_seed(777 + seed)  # the same draws for every method:
-        if hasattr(env, "reseed"):                                          # actions, and MuJoCo's start states
-            env.reseed()
-        return adaptation_curve(policy, env, feats, steps, generator=gen, task_input=task_input)["returns"]
+        per_draw = []
+        for draw in range(draws):
+            gen = torch.Generator(device=feats.device).manual_seed(777 + seed + 1000 * draw)
+            if hasattr(env, "reseed"):                                  # MuJoCo's start states
+                env.reseed(draw)
+            per_draw.append(adaptation_curve(policy, env, feats, steps, generator=gen, task_input=task_input)["returns"])
+        return np.mean(per_draw, axis=0)
 
     steps = meta_test_step_sizes(alpha)
     out = {method: curve(policy, test_env, test_feats, () if method == "oracle" else steps, task_input)
@@ -168,14 +177,17 @@ def _curves(policies: dict, test_env, test_feats, seed: int, wide_test: tuple | 
     return out
 
 
-def _rows(task: str, curves: dict[str, list[np.ndarray]]) -> list[dict]:
+def _rows(task: str, curves: dict[str, list[np.ndarray]], draws: int = 1) -> list[dict]:
+    """Mean and standard error over held-out tasks (and seeds) of each method after k steps; ``draws``:
+    how many adaptations each task's return averages (``_curves``)."""
     rows = []
     for method, per_seed in curves.items():
         returns = np.concatenate(per_seed, axis=1)  # (steps + 1, seeds × tasks)
         for k in range(returns.shape[0]):
             r = returns[k]
             rows.append({"method": method, "task": task, "steps": k, "mean": float(r.mean()),
-                         "stderr": float(r.std(ddof=1) / np.sqrt(len(r))) if len(r) > 1 else 0.0, "n": int(len(r))})
+                         "stderr": float(r.std(ddof=1) / np.sqrt(len(r))) if len(r) > 1 else 0.0, "n": int(len(r)),
+                         "draws": draws})
     paper = MAML_RESULTS[task]
     for k, value in paper["MAML"].items():
         rows.append({"method": "paper MAML", "task": task, "steps": k, "mean": value, "stderr": 0.0, "n": 40})
@@ -344,12 +356,12 @@ def maml_cheetah(preset: str, seeds: list[int]):
                                   workers=budget.workers, validation_tasks=validation_tasks,
                                   validate_every=budget.validate_every)
             histories.append(policies["MAML"][1])
-            for method, returns in _curves(policies, test_env, test_feats, seed).items():
+            for method, returns in _curves(policies, test_env, test_feats, seed, draws=budget.n_test_draws).items():
                 curves.setdefault(method, []).append(returns)
             rows.append({"method": "seconds per meta-iteration", "task": task, "seed": seed,
                          "mean": _seconds_per_iteration(policies["MAML"][1]), "stderr": 0.0,
                          "n": len(policies["MAML"][1].seconds), "wall": time.perf_counter() - start})
-        task_rows = _rows(task, curves)
+        task_rows = _rows(task, curves, budget.n_test_draws)
         rows = task_rows + rows
         panels.append((task, task_rows, histories))
     rows += _mujoco_throughput_rows(budget.meta_batch * budget.n_per_task)

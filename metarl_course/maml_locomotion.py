@@ -44,12 +44,13 @@ class LocomotionTaskBatch:
     def sample_tasks(self, rng: np.random.Generator) -> list[dict]:
         return self.family.sample_tasks(self.n_tasks, seed=int(rng.integers(2**31)))
 
-    def reseed(self) -> None:
-        """Restart every copy's reset noise where a newly built batch starts it (copy k from ``seed + k``).
+    def reseed(self, draw: int = 0) -> None:
+        """Restart every copy's reset noise: draw 0 where a newly built batch starts it (copy k from
+        ``seed + k``), draw d from ``seed + d·M·N + k`` (no copy of one draw shares a seed with another's).
 
-        An evaluation that begins with ``reseed()`` gives the same start states whatever ran on this
+        An evaluation that begins with ``reseed(d)`` gives the same start states whatever ran on this
         batch before it: methods compared on one set of held-out tasks are compared on the same draws."""
-        self.envs.reset(seed=self.seed)
+        self.envs.reset(seed=self.seed + draw * self.n_tasks * self.n_per_task)
 
     def _shape(self, x: np.ndarray) -> torch.Tensor:
         x = torch.as_tensor(np.asarray(x), dtype=torch.float32, device=self.device)

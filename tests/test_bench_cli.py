@@ -137,6 +137,7 @@ def test_maml_benchmarks_write_adaptation_curves_and_resume(name, task, tmp_path
     # the cheetah bench keeps each method's best iterate on validation tasks, and compares MAML's last
     last = [k for (method, k) in curve if method == maml_bench.LAST_ITERATE]
     assert sorted(last) == ([] if task == "2D navigation" else [0, 1, 2, 3])
+    assert curve[("MAML", 1)]["draws"] == (1 if task == "2D navigation" else 2)   # ci: each task adapted twice
     assert curve[("paper MAML", 1)]["mean"] == {"2D navigation": -11.7, "HalfCheetah velocity": -78.6}[task]
     assert any(r["method"] == "seconds per meta-iteration" and r["mean"] > 0 for r in rows)
     assert (tmp_path / "r.png").exists()
@@ -365,3 +366,28 @@ def test_maml_adaptation_panel_cuts_a_diverging_curve_below_random():
     assert ax.get_ylim()[0] == pytest.approx(1.5 * -80)
     assert any("pretrained (lowest -614)" in t.get_text() for t in ax.texts)
     plt.close(figure)
+
+
+def test_maml_cheetah_curves_average_draws_and_the_first_draw_is_unit_03s():
+    from metarl_course import maml_bench
+    from metarl_course.maml import GaussianMLPPolicy, adaptation_curve
+    from metarl_course.maml_locomotion import locomotion_test_tasks
+
+    env_id = "metarl_course/HalfCheetahDir-v0"
+    torch.manual_seed(1)
+    policy = GaussianMLPPolicy(17, 6, (8,))
+    oracle = GaussianMLPPolicy(18, 6, (8,))
+    policies = {"MAML": (policy, None, False), "oracle": (oracle, None, True)}
+    env, feats = locomotion_test_tasks(env_id, 2, 2)
+    one = maml_bench._curves(policies, env, feats, seed=0, draws=1)
+    two = maml_bench._curves(policies, env, feats, seed=0, draws=2)
+
+    def unit_03(generator_seed, draw):          # section 9's protocol, on a batch built for it
+        fresh, fresh_feats = locomotion_test_tasks(env_id, 2, 2)
+        fresh.reseed(draw)
+        return adaptation_curve(policy, fresh, fresh_feats, (0.1, 0.05, 0.05),
+                                generator=torch.Generator().manual_seed(generator_seed))["returns"]
+
+    np.testing.assert_allclose(one["MAML"], unit_03(777, 0), rtol=1e-6)
+    np.testing.assert_allclose(two["MAML"], (unit_03(777, 0) + unit_03(1777, 1)) / 2, rtol=1e-6)
+    assert one["oracle"].shape == (1, 2) and not np.allclose(one["MAML"], two["MAML"])

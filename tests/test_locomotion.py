@@ -230,3 +230,9 @@ def test_a_reseeded_test_batch_starts_like_a_fresh_one_whatever_ran_before():
     assert not np.array_equal(returns(env, feats), fresh)       # the noise has moved on
     env.reseed()
     np.testing.assert_array_equal(returns(env, feats), fresh)
+    env.reseed(1)                                               # another draw: other start states
+    other = returns(env, feats)
+    assert not np.array_equal(other, fresh)
+    returns(env, feats)
+    env.reseed(1)
+    np.testing.assert_array_equal(returns(env, feats), other)
