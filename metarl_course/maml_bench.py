@@ -53,7 +53,7 @@ LAST_ITERATE = "MAML, last iterate"
 def _train_all(name: str, preset: str, seed: int, make_family: Callable[[], TaskFamily], obs_dim: int,
                act_dim: int, task_dim: int, config: MAMLConfig, iterations: int, baseline_iterations: int,
                device: torch.device, workers: int = 1, validation_tasks: Callable | None = None,
-               validate_every: int = 0) -> dict:
+               validate_every: int = 0, n_validation_tasks: int = 0) -> dict:
     """MAML, pretrained and oracle policies for one seed (checkpointed), and a random one.
 
     Each method trains on its own task family from ``make_family()`` (a fresh environment, so
@@ -61,13 +61,14 @@ def _train_all(name: str, preset: str, seed: int, make_family: Callable[[], Task
     the three methods in that many processes at once, each with its share of the CPU threads,
     into their checkpoint files; the loop below then loads the finished checkpoints.
 
-    ``validation_tasks()`` (env, task features) and ``validate_every > 0``: every method keeps
+    ``validation_tasks()`` (env, ``n_validation_tasks`` task features) and ``validate_every > 0``: every method keeps
     its best iterate on those tasks, scored as it is tested (MAML and pretrained after one
     step α, the oracle as it is), and MAML's last iterate is compared as ``LAST_ITERATE``.
     """
     # one folder per training configuration: a changed preset or --set never resumes another's run
     validating = validation_tasks is not None and validate_every > 0
-    digest = settings_digest(config, iterations, baseline_iterations, *([validate_every] if validating else []))
+    digest = settings_digest(config, iterations, baseline_iterations,
+                             *([validate_every, n_validation_tasks] if validating else []))
     folder = CHECKPOINTS / name / preset / digest
     check_checkpoint_code(folder)            # warns if older code made the checkpoints it would resume
     runs = {"MAML": (config, iterations),
@@ -354,7 +355,7 @@ def maml_cheetah(preset: str, seeds: list[int]):
             policies = _train_all(f"maml-cheetah/{env_id.split('/')[1]}", preset, seed, make_family, test_env.obs_dim,
                                   test_env.act_dim, 1, config, budget.iterations, budget.baseline_iterations, device,
                                   workers=budget.workers, validation_tasks=validation_tasks,
-                                  validate_every=budget.validate_every)
+                                  validate_every=budget.validate_every, n_validation_tasks=budget.n_validation_tasks)
             histories.append(policies["MAML"][1])
             for method, returns in _curves(policies, test_env, test_feats, seed, draws=budget.n_test_draws).items():
                 curves.setdefault(method, []).append(returns)
