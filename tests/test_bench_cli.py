@@ -391,3 +391,20 @@ def test_maml_cheetah_curves_average_draws_and_the_first_draw_is_unit_03s():
     np.testing.assert_allclose(one["MAML"], unit_03(777, 0), rtol=1e-6)
     np.testing.assert_allclose(two["MAML"], (unit_03(777, 0) + unit_03(1777, 1)) / 2, rtol=1e-6)
     assert one["oracle"].shape == (1, 2) and not np.allclose(one["MAML"], two["MAML"])
+
+
+def test_maml_validation_settings_get_their_own_checkpoint_folder(tmp_path, monkeypatch):
+    """A changed number of validation tasks would keep another iterate: it must not resume that run."""
+    from metarl_course import maml_bench
+    from metarl_course.maml import MAMLConfig, navigation_tasks, navigation_test_tasks
+
+    monkeypatch.setattr(maml_bench, "CHECKPOINTS", tmp_path)
+    config = MAMLConfig(meta_batch=2, n_per_task=2, hidden=(8,), fisher_subsample=0.5)
+    make_family = partial(navigation_tasks, 2, 10)
+    for n_validation in (0, 2, 3):
+        validation = partial(navigation_test_tasks, n_validation, 2, seed=1, horizon=10) if n_validation else None
+        policies = maml_bench._train_all("nav", "ci", 0, make_family, 2, 2, 2, config, 2, 1, torch.device("cpu"),
+                                         validation_tasks=validation, validate_every=1 if n_validation else 0,
+                                         n_validation_tasks=n_validation)
+        assert (maml_bench.LAST_ITERATE in policies) == bool(n_validation)
+    assert len({path.parent for path in tmp_path.rglob("MAML_seed0.pt")}) == 3
