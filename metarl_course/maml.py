@@ -142,6 +142,11 @@ class TaskBatchEnv(Protocol):
 
     def reset(self) -> torch.Tensor: ...
 
+    def reseed(self, draw: int = 0) -> None:
+        """Restart the randomness of the start states, at stream ``draw``: evaluations that begin with
+        the same ``reseed(d)`` start from the same states whatever ran before them."""
+        ...
+
     def step(self, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """-> (observations, rewards, terminated)"""
         ...
@@ -381,7 +386,8 @@ class Validation:
         if self._tasks is None:
             self._tasks = self.make_tasks()
         env, features = self._tasks
-        generator = torch.Generator(device=features.device).manual_seed(self.seed)  # the same draws every time
+        # the same action draws at every score; MuJoCo's start states continue their stream from score to score
+        generator = torch.Generator(device=features.device).manual_seed(self.seed)
         returns = adaptation_curve(policy, env, features, self.step_sizes, generator=generator,
                                    task_input=self.task_input)["returns"]
         return float(returns[-1].mean())
@@ -457,6 +463,21 @@ def train_maml(make_tasks: TaskFamily, obs_dim: int, act_dim: int, iterations: i
     if best is not None:
         policy.load_state_dict(best)
     return policy, history
+
+
+def checkpoint_policy(state: dict, which: str = "kept") -> GaussianMLPPolicy:
+    """A policy from a loaded ``train_maml`` checkpoint (``torch.load(path, weights_only=False)``).
+
+    ``which="kept"``: the policy ``train_maml`` returns (the best validated iterate when the run
+    validated, else the last); ``"last"``: the policy of the last meta-iteration.
+    """
+    if which not in ("kept", "last"):
+        raise ValueError(f"which must be 'kept' or 'last', not {which!r}")
+    weights = state["policy"] if which == "last" else (state.get("best") or state["policy"])
+    policy = GaussianMLPPolicy(weights["mean.0.weight"].shape[1], weights["log_std"].shape[0],
+                               tuple(state["config"]["hidden"]))
+    policy.load_state_dict(weights)
+    return policy
 
 
 # -- meta-test: adaptation curves ---------------------------------------------------

@@ -34,7 +34,8 @@ from metarl_course.bench import register
 from metarl_course.checkpoint_code import check_checkpoint_code
 from metarl_course.device import get_device
 from metarl_course.maml import (GaussianMLPPolicy, MAMLConfig, TaskFamily, Validation, adaptation_curve,
-                                navigation_tasks, navigation_test_tasks, oracle_normalised, train_maml)
+                                checkpoint_policy, navigation_tasks, navigation_test_tasks, oracle_normalised,
+                                train_maml)
 from metarl_course.paper_tables import MAML_RESULTS
 from metarl_course.presets import get_budget, settings_digest
 
@@ -89,8 +90,8 @@ def _train_all(name: str, preset: str, seed: int, make_family: Callable[[], Task
         policy, history = _train_one(**job)
         policies[method] = (policy, history, job["config"].task_input)
     if validating:
-        policies[LAST_ITERATE] = (_last_iterate(jobs["MAML"]["checkpoint"], obs_dim, act_dim, config, device),
-                                  policies["MAML"][1], False)
+        state = torch.load(jobs["MAML"]["checkpoint"], weights_only=False, map_location=device)
+        policies[LAST_ITERATE] = (checkpoint_policy(state, "last").to(device), policies["MAML"][1], False)
     return policies
 
 
@@ -102,13 +103,6 @@ def _train_one(make_family: Callable[[], TaskFamily], obs_dim: int, act_dim: int
                       task_dim=task_dim, progress=True, desc=desc, checkpoint=checkpoint, device=device,
                       validation=validation)
 
-
-def _last_iterate(checkpoint: Path, obs_dim: int, act_dim: int, config: MAMLConfig,
-                  device: torch.device) -> GaussianMLPPolicy:
-    """The policy of the last meta-iteration in a ``train_maml`` checkpoint (which also keeps the best)."""
-    policy = GaussianMLPPolicy(obs_dim, act_dim, config.hidden).to(device)
-    policy.load_state_dict(torch.load(checkpoint, weights_only=False, map_location=device)["policy"])
-    return policy
 
 
 def _built_on_first_use(make_family: Callable[[], TaskFamily]) -> TaskFamily:
@@ -164,8 +158,7 @@ def _curves(policies: dict, test_env, test_feats, seed: int, wide_test: tuple | 
         per_draw = []
         for draw in range(draws):
             gen = torch.Generator(device=feats.device).manual_seed(777 + seed + 1000 * draw)
-            if hasattr(env, "reseed"):                                  # MuJoCo's start states
-                env.reseed(draw)
+            env.reseed(draw)                                            # MuJoCo's start states
             per_draw.append(adaptation_curve(policy, env, feats, steps, generator=gen, task_input=task_input)["returns"])
         return np.mean(per_draw, axis=0)
 

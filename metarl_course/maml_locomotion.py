@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from metarl_course.envs.locomotion import make_task_vector_env
-from metarl_course.maml import GaussianMLPPolicy
+from metarl_course.maml import GaussianMLPPolicy, checkpoint_policy
 
 HORIZON = 200
 
@@ -105,12 +105,7 @@ def save_checkpoint_policy(checkpoint: Path | str, path: Path | str, env_id: str
     """``save_policy`` the policy a ``train_maml`` checkpoint keeps: its best validated iterate when the
     run validated (``maml.Validation``), else its last. Returns which one it saved, in words."""
     state = torch.load(checkpoint, weights_only=False, map_location="cpu")
-    weights = state.get("best") or state["policy"]
-    obs_dim, act_dim = weights["mean.0.weight"].shape[1], weights["log_std"].shape[0]
-    policy = GaussianMLPPolicy(obs_dim, act_dim, tuple(state["config"]["hidden"]))
-    policy.load_state_dict(weights)
-    save_policy(path, policy, env_id)
-    history = state["history"]
+    save_policy(path, checkpoint_policy(state), env_id)
     if state.get("best") is None:
         return f"the last iterate ({state['iteration']} meta-iterations)"
-    return f"the best validated iterate ({history.best_iteration()} of {state['iteration']} meta-iterations)"
+    return f"the best validated iterate ({state['history'].best_iteration()} of {state['iteration']} meta-iterations)"

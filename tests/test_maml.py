@@ -256,6 +256,8 @@ def test_the_policy_saved_from_a_checkpoint_is_the_kept_one(tmp_path):
             assert torch.equal(p.detach(), q.detach())
     first, _ = train_maml(family, 2, 2, 1, config, seed=3)
     assert torch.allclose(first.log_std, load_policy(tmp_path / "best-policy.pt")[0].log_std)
+    with pytest.raises(ValueError, match="'kept' or 'last'"):
+        maml.checkpoint_policy(torch.load(tmp_path / "best.pt", weights_only=False), "best")
 
 
 def test_validation_scores_the_policy_as_it_is_tested_and_leaves_training_draws_alone():

@@ -17,7 +17,7 @@ import metarl_course  # noqa: F401  (first: it sets OMP_WAIT_POLICY before torch
 import numpy as np
 import torch
 
-from metarl_course.maml import GaussianMLPPolicy, adaptation_curve
+from metarl_course.maml import adaptation_curve, checkpoint_policy
 from metarl_course.maml_bench import LOCOMOTION_TASKS, VALIDATION_SEED
 from metarl_course.maml_locomotion import locomotion_test_tasks
 
@@ -29,9 +29,8 @@ print("validation scores along training:", np.round(history.validation_return, 1
 env_id = LOCOMOTION_TASKS["HalfCheetah direction"]
 task_sets = {"validation": locomotion_test_tasks(env_id, 10, 10, seed=VALIDATION_SEED),
              "test": locomotion_test_tasks(env_id, 10, 10)}
-for name, weights in [("best", state["best"]), ("last", state["policy"])]:
-    policy = GaussianMLPPolicy(17, 6, tuple(state["config"]["hidden"]))
-    policy.load_state_dict(weights)
+for name, which in [("best", "kept"), ("last", "last")]:
+    policy = checkpoint_policy(state, which)
     for tasks, (env, directions) in task_sets.items():
         forward = directions[:, 0].numpy() > 0
         after = np.stack([adaptation_curve(policy, env, directions, (0.1,),

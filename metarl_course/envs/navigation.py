@@ -175,6 +175,9 @@ class TensorNavigation2D:
         self.positions = self.goals.new_zeros(self.goals.shape[0], self.n_per_task, 2)
         return self.positions.clone()
 
+    def reseed(self, draw: int = 0) -> None:
+        """Nothing to restart: every trajectory starts at the origin (``TaskBatchEnv.reseed``)."""
+
     def rewards(self, positions):
         """(dense, sparse) rewards at positions (M, N, 2): -||x - g||, and 1 - ||x - g|| within the goal radius."""
         distance = (positions - self.goals).norm(dim=-1)
