@@ -367,6 +367,8 @@ class Validation:
     of *validation* tasks (drawn apart from the held-out test tasks), the way it will be
     tested: the mean return after the steps ``step_sizes`` (one step α for MAML and the
     pretrained policy; none for the oracle). ``train_maml`` keeps the best-scoring iterate.
+    Every score replays the same start states and action draws, so a policy scores the same
+    whenever it is scored (also after a resumed run rebuilds the environments).
     """
 
     def __init__(self, make_tasks: Callable[[], tuple[TaskBatchEnv, torch.Tensor]], every: int,
@@ -386,7 +388,9 @@ class Validation:
         if self._tasks is None:
             self._tasks = self.make_tasks()
         env, features = self._tasks
-        # the same action draws at every score; MuJoCo's start states continue their stream from score to score
+        # common random numbers: every score sees the same start states (MuJoCo's reset noise
+        # restarts) and the same action draws, so two iterates differ only by their weights
+        env.reseed(0)
         generator = torch.Generator(device=features.device).manual_seed(self.seed)
         returns = adaptation_curve(policy, env, features, self.step_sizes, generator=generator,
                                    task_input=self.task_input)["returns"]

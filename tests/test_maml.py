@@ -278,6 +278,20 @@ def test_validation_scores_the_policy_as_it_is_tested_and_leaves_training_draws_
     assert validation.score(validated) == validation.score(validated)   # the same draws every time
 
 
+def test_validation_on_mujoco_replays_the_same_start_states_at_every_score():
+    """Two iterates must be compared on the same draws: MuJoCo's reset noise restarts at each score."""
+    from metarl_course.maml_locomotion import locomotion_test_tasks
+
+    torch.manual_seed(0)
+    policy = GaussianMLPPolicy(17, 6, (8,))
+    validation = maml.Validation(lambda: locomotion_test_tasks("metarl_course/HalfCheetahVel-v0", 2, 2),
+                                 every=1, step_sizes=(0.1,), seed=3)
+    first = validation.score(policy)
+    env, _ = validation._tasks
+    env.reset()                                   # training or another score moving the stream on
+    assert validation.score(policy) == first
+
+
 def test_student_pieces_are_the_ones_called():
     calls = {"baseline": 0, "inner": 0}
 

@@ -90,10 +90,25 @@ class StatsTrials(MDPTrials):
         return self._augment(obs), rewards, dones
 
 
+class PrevStateTrials(MDPTrials):
+    """The second control: observation = [one-hot s_t, one-hot s_{t-1}], so the state in which the
+    previous reward was earned is an input, not something the GRU must remember (zeros at a trial's start)."""
+
+    def reset(self) -> np.ndarray:
+        self.previous = super().reset()
+        return np.concatenate([self.previous, np.zeros_like(self.previous)], axis=1)
+
+    def step(self, actions: np.ndarray):
+        obs, rewards, dones = super().step(actions)
+        augmented = np.concatenate([obs, self.previous], axis=1)
+        self.previous = obs
+        return augmented, rewards, dones
+
+
 def train(args: argparse.Namespace) -> None:
     torch.set_num_threads(1)
-    trials_cls = StatsTrials if args.stats else MDPTrials
-    obs_dim = args.states + (2 * N_ACTIONS if args.stats else 0)
+    trials_cls = StatsTrials if args.stats else PrevStateTrials if args.prevstate else MDPTrials
+    obs_dim = args.states + (2 * N_ACTIONS if args.stats else args.states if args.prevstate else 0)
     fixed = sample_mdps(1, seed=123, n_states=args.states)
 
     def tasks(batch: int, seed: int):
@@ -105,7 +120,7 @@ def train(args: argparse.Namespace) -> None:
         P, M = tasks(args.trials, _task_seed(0, update))
         return trials_cls(P, M, N_EPISODES, seed=_env_seed(0, update))  # as train_rl2_mdps draws them
 
-    config = RL2Config(hidden_size=64, trials_per_update=args.trials, updates=args.updates, lr=3e-3,
+    config = RL2Config(hidden_size=args.hidden, trials_per_update=args.trials, updates=args.updates, lr=3e-3,
                        gamma=0.99, gae_lambda=0.3, reward_scale=0.1)
     start = time.perf_counter()
     policy, history = train_rl2(make_trials, obs_dim, N_ACTIONS, config, seed=0)
@@ -132,6 +147,8 @@ def main() -> None:
     t = sub.add_parser("train")
     t.add_argument("--fixed", action="store_true")
     t.add_argument("--stats", action="store_true")
+    t.add_argument("--prevstate", action="store_true")
+    t.add_argument("--hidden", type=int, default=64)
     t.add_argument("--states", type=int, default=10)
     t.add_argument("--updates", type=int, default=100)
     t.add_argument("--trials", type=int, default=128)
