@@ -9,7 +9,8 @@ Two commands (run from the repository root; one thread is enough):
       ignores transitions, and a *state-agnostic* greedy that treats the MDP as one 5-armed
       bandit (it pools every reward of an action, whatever the state).
 
-  python benchmarks/results/rl2-mdp-diagnostics.py train [--fixed] [--stats] [--states S] [--updates U]
+  python benchmarks/results/rl2-mdp-diagnostics.py train [--fixed] [--stats | --prevstate] [--states S]
+                                                         [--updates U] [--hidden H]
       RL² with the laptop preset's settings (GRU 64, 128 trials per update, PPO, reward
       scale 0.1), evaluated on 1000 held-out MDPs; prints the total, the mean return of
       each episode of the trial, and how often a trial repeats its most frequent action
@@ -17,7 +18,10 @@ Two commands (run from the repository root; one thread is enough):
       --fixed  the same MDP in every trial (a learner that works must approach its oracle);
       --stats  a control that is not RL²: the observation also carries, for the current
                state, each action's posterior-mean reward and 1 / (1 + its count), so the
-               GRU needs no memory of its own to act per state.
+               GRU needs no memory of its own to act per state;
+      --prevstate  a second control: the observation also carries the previous state's one-hot,
+               so the state in which the previous reward was earned is an input;
+      --hidden  the GRU's width (64, the laptop preset's, by default).
 """
 
 from __future__ import annotations
