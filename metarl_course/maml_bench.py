@@ -54,7 +54,7 @@ LAST_ITERATE = "MAML, last iterate"
 def _train_all(name: str, preset: str, seed: int, make_family: Callable[[], TaskFamily], obs_dim: int,
                act_dim: int, task_dim: int, config: MAMLConfig, iterations: int, baseline_iterations: int,
                device: torch.device, workers: int = 1, validation_tasks: Callable | None = None,
-               validate_every: int = 0, n_validation_tasks: int = 0) -> dict:
+               validate_every: int = 0, n_validation_tasks: int = 0, n_validation_draws: int = 1) -> dict:
     """MAML, pretrained and oracle policies for one seed (checkpointed), and a random one.
 
     Each method trains on its own task family from ``make_family()`` (a fresh environment, so
@@ -64,12 +64,13 @@ def _train_all(name: str, preset: str, seed: int, make_family: Callable[[], Task
 
     ``validation_tasks()`` (env, ``n_validation_tasks`` task features) and ``validate_every > 0``: every method keeps
     its best iterate on those tasks, scored as it is tested (MAML and pretrained after one
-    step α, the oracle as it is), and MAML's last iterate is compared as ``LAST_ITERATE``.
+    step α, the oracle as it is; the mean of ``n_validation_draws`` adaptations per task),
+    and MAML's last iterate is compared as ``LAST_ITERATE``.
     """
     # one folder per training configuration: a changed preset or --set never resumes another's run
     validating = validation_tasks is not None and validate_every > 0
     digest = settings_digest(config, iterations, baseline_iterations,
-                             *([validate_every, n_validation_tasks] if validating else []))
+                             *([validate_every, n_validation_tasks, n_validation_draws] if validating else []))
     folder = CHECKPOINTS / name / preset / digest
     check_checkpoint_code(folder)            # warns if older code made the checkpoints it would resume
     runs = {"MAML": (config, iterations),
@@ -80,7 +81,7 @@ def _train_all(name: str, preset: str, seed: int, make_family: Callable[[], Task
                          checkpoint=folder / f"{method}_seed{seed}.pt", device=str(device),
                          validation=Validation(validation_tasks, validate_every,
                                                () if cfg.task_input else (config.inner_step,), cfg.task_input,
-                                               seed=555 + seed) if validating else None)
+                                               seed=555 + seed, draws=n_validation_draws) if validating else None)
             for method, (cfg, its) in runs.items()}
     if workers > 1:
         _train_in_processes(list(jobs.values()), workers)
@@ -348,7 +349,8 @@ def maml_cheetah(preset: str, seeds: list[int]):
             policies = _train_all(f"maml-cheetah/{env_id.split('/')[1]}", preset, seed, make_family, test_env.obs_dim,
                                   test_env.act_dim, 1, config, budget.iterations, budget.baseline_iterations, device,
                                   workers=budget.workers, validation_tasks=validation_tasks,
-                                  validate_every=budget.validate_every, n_validation_tasks=budget.n_validation_tasks)
+                                  validate_every=budget.validate_every, n_validation_tasks=budget.n_validation_tasks,
+                                  n_validation_draws=budget.n_validation_draws)
             histories.append(policies["MAML"][1])
             for method, returns in _curves(policies, test_env, test_feats, seed, draws=budget.n_test_draws).items():
                 curves.setdefault(method, []).append(returns)

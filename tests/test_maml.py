@@ -290,6 +290,12 @@ def test_validation_on_mujoco_replays_the_same_start_states_at_every_score():
     env, _ = validation._tasks
     env.reset()                                   # training or another score moving the stream on
     assert validation.score(policy) == first
+    averaged = maml.Validation(validation.make_tasks, every=1, step_sizes=(0.1,), seed=3, draws=2)
+    env.reseed(1)
+    second = adaptation_curve(policy, env, validation._tasks[1], (0.1,),
+                              generator=torch.Generator().manual_seed(1003))["returns"][-1].mean()
+    assert averaged.score(policy) == pytest.approx((first + float(second)) / 2, rel=1e-6)
+    assert second != pytest.approx(first)          # the second draw is another adaptation
 
 
 def test_student_pieces_are_the_ones_called():
