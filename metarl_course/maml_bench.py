@@ -35,7 +35,7 @@ from metarl_course.checkpoint_code import check_checkpoint_code
 from metarl_course.device import get_device
 from metarl_course.maml import (GaussianMLPPolicy, MAMLConfig, TaskFamily, Validation, adaptation_curve,
                                 checkpoint_policy, navigation_tasks, navigation_test_tasks, oracle_normalised,
-                                train_maml)
+                                History, train_maml)
 from metarl_course.paper_tables import MAML_RESULTS
 from metarl_course.presets import get_budget, settings_digest
 
@@ -357,11 +357,22 @@ def maml_cheetah(preset: str, seeds: list[int]):
             rows.append({"method": "seconds per meta-iteration", "task": task, "seed": seed,
                          "mean": _seconds_per_iteration(policies["MAML"][1]), "stderr": 0.0,
                          "n": len(policies["MAML"][1].seconds), "wall": time.perf_counter() - start})
+            rows += _validation_rows(task, seed, policies["MAML"][1], budget.n_validation_draws)
         task_rows = _rows(task, curves, budget.n_test_draws)
         rows = task_rows + rows
         panels.append((task, task_rows, histories))
     rows += _mujoco_throughput_rows(budget.meta_batch * budget.n_per_task)
     return rows, _figure(panels)
+
+
+def _validation_rows(task: str, seed: int, history: History, draws: int) -> list[dict]:
+    """MAML's validation scores along training (``mean``: the kept iterate's), so a result file
+    shows which iterate was kept and how noisy the scores were; none if it did not validate."""
+    if not history.validation_iteration:
+        return []
+    return [{"method": "MAML validation score", "task": task, "seed": seed, "mean": max(history.validation_return),
+             "stderr": 0.0, "n": len(history.validation_return), "draws": draws, "kept": history.best_iteration(),
+             "iteration": list(history.validation_iteration), "score": [float(v) for v in history.validation_return]}]
 
 
 def _mujoco_throughput_rows(n_envs: int, n_steps: int = 200) -> list[dict]:

@@ -138,6 +138,8 @@ def test_maml_benchmarks_write_adaptation_curves_and_resume(name, task, tmp_path
     last = [k for (method, k) in curve if method == maml_bench.LAST_ITERATE]
     assert sorted(last) == ([] if task == "2D navigation" else [0, 1, 2, 3])
     assert curve[("MAML", 1)]["draws"] == (1 if task == "2D navigation" else 2)   # ci: each task adapted twice
+    scored = [r for r in rows if r["method"] == "MAML validation score"]     # ci: validated after iteration 1
+    assert [(r["iteration"], r["kept"], r["draws"]) for r in scored] == ([] if task == "2D navigation" else [([1], 1, 2)])
     assert curve[("paper MAML", 1)]["mean"] == {"2D navigation": -11.7, "HalfCheetah velocity": -78.6}[task]
     assert any(r["method"] == "seconds per meta-iteration" and r["mean"] > 0 for r in rows)
     assert (tmp_path / "r.png").exists()
