@@ -390,16 +390,11 @@ class Validation:
         if self._tasks is None:
             self._tasks = self.make_tasks()
         env, features = self._tasks
-        scores = []
-        for draw in range(self.draws):
-            # common random numbers: draw d has the same start states (MuJoCo's reset noise
-            # restarts) and action draws at every score, so iterates differ only by their weights
-            env.reseed(draw)
-            generator = torch.Generator(device=features.device).manual_seed(self.seed + 1000 * draw)
-            returns = adaptation_curve(policy, env, features, self.step_sizes, generator=generator,
-                                       task_input=self.task_input)["returns"]
-            scores.append(float(returns[-1].mean()))
-        return float(np.mean(scores))
+        # common random numbers: draw d has the same start states and action draws at every
+        # score, so two iterates differ only by their weights
+        returns = adaptation_curve_over_draws(policy, env, features, self.step_sizes, self.seed, self.draws,
+                                              self.task_input)
+        return float(returns[-1].mean())
 
 
 def train_maml(make_tasks: TaskFamily, obs_dim: int, act_dim: int, iterations: int, config: MAMLConfig | None = None,
@@ -520,6 +515,24 @@ def adaptation_curve(policy: nn.Module, env: TaskBatchEnv, task_features: torch.
     if keep_episodes:
         out["episodes"] = kept
     return out
+
+
+def adaptation_curve_over_draws(policy: nn.Module, env: TaskBatchEnv, task_features: torch.Tensor,
+                                step_sizes: tuple[float, ...], seed: int, draws: int = 1,
+                                task_input: bool = False) -> np.ndarray:
+    """``adaptation_curve``'s returns (steps+1, M), each task's averaged over ``draws`` adaptations.
+
+    Draw d restarts the start states at ``env.reseed(d)`` and samples actions from a generator
+    seeded ``seed + 1000·d``, so a call gives the same numbers whatever ran on ``env`` before it,
+    and two policies evaluated with the same ``seed`` see the same draws.
+    """
+    per_draw = []
+    for draw in range(draws):
+        env.reseed(draw)
+        generator = torch.Generator(device=task_features.device).manual_seed(seed + 1000 * draw)
+        per_draw.append(adaptation_curve(policy, env, task_features, step_sizes, generator=generator,
+                                         task_input=task_input)["returns"])
+    return np.mean(per_draw, axis=0)
 
 
 def oracle_normalised(returns: float, random_return: float, oracle_return: float) -> float:

@@ -33,9 +33,9 @@ import torch
 from metarl_course.bench import register
 from metarl_course.checkpoint_code import check_checkpoint_code
 from metarl_course.device import get_device
-from metarl_course.maml import (GaussianMLPPolicy, MAMLConfig, TaskFamily, Validation, adaptation_curve,
-                                checkpoint_policy, navigation_tasks, navigation_test_tasks, oracle_normalised,
-                                History, train_maml)
+from metarl_course.maml import (GaussianMLPPolicy, History, MAMLConfig, TaskFamily, Validation,
+                                adaptation_curve_over_draws, checkpoint_policy, navigation_tasks,
+                                navigation_test_tasks, oracle_normalised, train_maml)
 from metarl_course.paper_tables import MAML_RESULTS
 from metarl_course.presets import get_budget, settings_digest
 
@@ -105,7 +105,6 @@ def _train_one(make_family: Callable[[], TaskFamily], obs_dim: int, act_dim: int
                       validation=validation)
 
 
-
 def _built_on_first_use(make_family: Callable[[], TaskFamily]) -> TaskFamily:
     """The family ``make_family()`` builds, built at the first meta-iteration: loading a finished
     checkpoint never builds one (at the paper's sizes, 800 MuJoCo environments take 5 s)."""
@@ -156,12 +155,7 @@ def _curves(policies: dict, test_env, test_feats, seed: int, wide_test: tuple | 
     ``wide_test`` (env, task features): the same goals with more trajectories per step, for
     MAML's curve under the official test script's batch (``WIDE_TEST``)."""
     def curve(policy, env, feats, steps, task_input=False):
-        per_draw = []
-        for draw in range(draws):
-            gen = torch.Generator(device=feats.device).manual_seed(777 + seed + 1000 * draw)
-            env.reseed(draw)                                            # MuJoCo's start states
-            per_draw.append(adaptation_curve(policy, env, feats, steps, generator=gen, task_input=task_input)["returns"])
-        return np.mean(per_draw, axis=0)
+        return adaptation_curve_over_draws(policy, env, feats, steps, 777 + seed, draws, task_input)
 
     steps = meta_test_step_sizes(alpha)
     out = {method: curve(policy, test_env, test_feats, () if method == "oracle" else steps, task_input)

@@ -334,13 +334,13 @@ def test_run_and_bench_take_their_preset_from_metarl_preset_like_the_notebooks(t
 
 def test_maml_nav_inner_step_budget_reaches_training_and_the_test_protocol(tmp_path, monkeypatch):
     """``bench_maml_nav.inner_step`` is α for meta-training and for the meta-test (α, then α/2)."""
-    from metarl_course import maml_bench
+    from metarl_course import maml, maml_bench
 
     assert maml_bench.meta_test_step_sizes(0.1) == (0.1, 0.05, 0.05)  # the paper's text
     assert maml_bench.meta_test_step_sizes(0.5) == (0.5, 0.25, 0.25)  # the official 2D-navigation scripts
     used = []
-    real = maml_bench.adaptation_curve
-    monkeypatch.setattr(maml_bench, "adaptation_curve", lambda *a, **k: used.append(a[3]) or real(*a, **k))
+    real = maml.adaptation_curve                # what the bench's curves call, through adaptation_curve_over_draws
+    monkeypatch.setattr(maml, "adaptation_curve", lambda *a, **k: used.append(a[3]) or real(*a, **k))
     monkeypatch.setattr(maml_bench, "CHECKPOINTS", tmp_path / "checkpoints")
     bench.run_benchmark("maml-nav", "ci", tmp_path / "r.json", seeds=[0], overrides={"bench_maml_nav": {"inner_step": 0.5}})
     assert (0.5, 0.25, 0.25) in used and (0.5, 0.125, 0.125) in used and (0.1, 0.05, 0.05) not in used
