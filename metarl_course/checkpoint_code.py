@@ -11,8 +11,12 @@ the code it is running and warns when they differ (delete the folder to train af
 from __future__ import annotations
 
 import hashlib
+import os
 import warnings
 from pathlib import Path
+from typing import Any
+
+import torch
 
 PACKAGE = Path(__file__).resolve().parent
 STAMP = "CODE"
@@ -56,3 +60,17 @@ def check_checkpoint_code(folder: Path, fingerprint: str | None = None) -> bool:
                       f"They are resumed as they are; delete the folder to train afresh with this code.",
                       StaleCheckpointWarning, stacklevel=2)
     return False
+
+
+def save_checkpoint(state: Any, path: Path | str) -> None:
+    """``torch.save(state, path)`` that never leaves a half-written file behind.
+
+    A long run that is stopped while it saves (a session that ends, Ctrl-C in a notebook, a
+    machine handed back) keeps its previous checkpoint: the new one is written beside it as
+    ``<name>.partial`` and renamed over it only once complete (``os.replace`` is atomic).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    torch.save(state, partial)
+    os.replace(partial, path)

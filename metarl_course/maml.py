@@ -40,6 +40,7 @@ import torch
 import torch.nn as nn
 from torch.func import functional_call
 
+from metarl_course.checkpoint_code import save_checkpoint
 from metarl_course.envs.navigation import TensorNavigation2D
 from metarl_course.policy_gradient import (Episodes, compute_advantages, fit_linear_baseline, gaussian_log_prob,
                                            vpg_loss)
@@ -461,9 +462,8 @@ def train_maml(make_tasks: TaskFamily, obs_dim: int, act_dim: int, iterations: i
         if progress:
             iterator.set_postfix(pre=f"{history.pre_return[-1]:.1f}", post=f"{history.post_return[-1]:.1f}")
         if checkpoint is not None and ((it + 1) % 10 == 0 or it + 1 == iterations):
-            Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
-            torch.save({"policy": policy.state_dict(), "history": history, "iteration": it + 1, "rng": rng,
-                        "generator": generator.get_state(), "config": asdict(config), "best": best}, checkpoint)
+            save_checkpoint({"policy": policy.state_dict(), "history": history, "iteration": it + 1, "rng": rng,
+                             "generator": generator.get_state(), "config": asdict(config), "best": best}, checkpoint)
     if best is not None:
         policy.load_state_dict(best)
     return policy, history

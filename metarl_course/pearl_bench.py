@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from metarl_course.bench import register
+from metarl_course.checkpoint_code import save_checkpoint
 from metarl_course.pearl import (FIELDS, PEARLAgent, PEARLConfig, collect_trajectories, config_from_budget,
                                  environment_steps, make_optimizers, meta_test,
                                  pearl_update, sparse_point_tasks, train_pearl)
@@ -31,8 +32,7 @@ from metarl_course.presets import get_budget
 CHECKPOINTS = Path("build/bench")
 def save_agent(agent: PEARLAgent, config: PEARLConfig, path: Path) -> None:
     """The trained agent and its settings, for the notebook's pictures and for inspection."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": agent.state_dict(), "config": asdict(config)}, path)
+    save_checkpoint({"state_dict": agent.state_dict(), "config": asdict(config)}, path)
 
 
 def load_agent(path: Path, obs_dim: int = 2, act_dim: int = 2) -> tuple[PEARLAgent, PEARLConfig]:

@@ -43,7 +43,7 @@ import numpy as np
 import torch
 
 from metarl_course.bench import register
-from metarl_course.checkpoint_code import check_checkpoint_code
+from metarl_course.checkpoint_code import check_checkpoint_code, save_checkpoint
 from metarl_course.device import get_device
 from metarl_course.pearl import PEARLAgent, PEARLConfig, environment_steps
 from metarl_course.pearl_bench import save_agent
@@ -101,8 +101,7 @@ def _cached(path: Path, train, load):
 
 
 def save_estimator(model: StateEstimator, k: int, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": model.state_dict(), "k": k}, path)
+    save_checkpoint({"state_dict": model.state_dict(), "k": k}, path)
 
 
 def save_frames(dataset: FrameDataset, path: Path) -> None:

@@ -36,6 +36,7 @@ import torch
 import torch.nn as nn
 from torch.distributions import Categorical
 
+from metarl_course.checkpoint_code import save_checkpoint
 from metarl_course.envs.bandits import BatchedBernoulliBandit, sample_arm_means
 from metarl_course.envs.tabular_mdp import HORIZON, BatchedTabularMDP, sample_mdps
 
@@ -320,8 +321,7 @@ def train_rl2(make_trials: Callable[[int], TrialEnv], obs_dim: int, n_actions: i
 
 
 def _save_checkpoint(path, policy: RL2Policy, optimizer, history: History) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"policy": policy.state_dict(), "optimizer": optimizer.state_dict(), "history": vars(history)}, path)
+    save_checkpoint({"policy": policy.state_dict(), "optimizer": optimizer.state_dict(), "history": vars(history)}, path)
 
 
 def _load_checkpoint(path, policy: RL2Policy, optimizer) -> History:

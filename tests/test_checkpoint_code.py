@@ -1,11 +1,14 @@
 """Checkpoint folders record the code that made them, and a run on other code is warned."""
 
 import warnings
+from pathlib import Path
 
 import pytest
+import torch
 
 from metarl_course import bench, checkpoint_code
-from metarl_course.checkpoint_code import StaleCheckpointWarning, check_checkpoint_code, code_fingerprint
+from metarl_course.checkpoint_code import StaleCheckpointWarning, check_checkpoint_code, code_fingerprint, save_checkpoint
+from metarl_course.maml import MAMLConfig, navigation_tasks, train_maml
 
 
 @pytest.fixture(autouse=True)
@@ -70,3 +73,36 @@ def test_a_benchmark_that_resumes_after_a_code_change_says_so(tmp_path, monkeypa
     stamp.write_text("000000000000\n")                              # as if the code had changed since
     with pytest.warns(StaleCheckpointWarning, match=str(stamp.parent)):
         bench.run_benchmark("rl2-bandits", "ci", tmp_path / "r2.json", seeds=[0])
+
+
+def _stopped_halfway(obj, f) -> None:
+    """torch.save as a run stopped in the middle of it leaves things: part of a file, then the stop."""
+    Path(f).write_bytes(b"half a checkpo")
+    raise KeyboardInterrupt
+
+
+def test_a_save_stopped_halfway_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "run" / "MAML_seed0.pt"
+    save_checkpoint({"iteration": 10}, path)
+    with monkeypatch.context() as patch:
+        patch.setattr(torch, "save", _stopped_halfway)
+        with pytest.raises(KeyboardInterrupt):
+            save_checkpoint({"iteration": 20}, path)
+    assert torch.load(path)["iteration"] == 10
+    save_checkpoint({"iteration": 20}, path)
+    assert torch.load(path)["iteration"] == 20
+    assert [p.name for p in path.parent.iterdir()] == ["MAML_seed0.pt"]
+
+
+def test_maml_stopped_while_saving_resumes_from_its_previous_checkpoint(tmp_path, monkeypatch):
+    """train_maml saves every 10 iterations; a stop during the save at 20 must not cost the one at 10."""
+    config = MAMLConfig(meta_batch=2, n_per_task=2)
+    family, checkpoint = navigation_tasks(2, horizon=5), tmp_path / "MAML_seed0.pt"
+    train_maml(family, 2, 2, 10, config, seed=0, checkpoint=checkpoint)
+    with monkeypatch.context() as patch:
+        patch.setattr(torch, "save", _stopped_halfway)
+        with pytest.raises(KeyboardInterrupt):
+            train_maml(family, 2, 2, 20, config, seed=0, checkpoint=checkpoint)
+    assert torch.load(checkpoint, weights_only=False)["iteration"] == 10
+    _, history = train_maml(family, 2, 2, 12, config, seed=0, checkpoint=checkpoint)
+    assert history.iteration == list(range(12))
