@@ -4,9 +4,10 @@
 
 A checkpoint of ``train_maml`` (``build/bench/maml-cheetah/<task>/<preset>/<settings>/<method>_seed<s>.pt``,
 written every 10 meta-iterations) holds the run's whole history. For each file this prints the
-meta-iterations done, the training seconds so far and per iteration (the last 10), the mean
-training return before and after the inner step in blocks of ``--every`` iterations, and the
-validation scores with the iterate kept so far. Nothing is trained or sampled.
+meta-iterations done, the wall time of the sittings so far (pauses within a sitting included), the
+median seconds per iteration, the mean training return before and after the inner step in blocks of
+``--every`` iterations, and the validation scores with the iterate kept so far. Nothing is trained
+or sampled.
 """
 
 import argparse
@@ -22,10 +23,10 @@ args = parser.parse_args()
 for path in args.checkpoints:
     state = torch.load(path, weights_only=False, map_location="cpu")
     history, config = state["history"], state["config"]
-    seconds = np.asarray(history.seconds)
-    recent = np.diff(seconds[-11:]).mean() if len(seconds) > 10 else seconds[-1] / len(seconds)
-    print(f"{path}\n  {state['iteration']} meta-iterations, {seconds[-1] / 3600:.2f} h of training "
-          f"({recent:.1f} s per iteration over the last 10); meta-batch {config['meta_batch']} × "
+    seconds = np.asarray(history.seconds)  # cumulative wall time of the sittings (a paused process counts)
+    median = np.median(np.diff(np.concatenate([[0.0], seconds])))
+    print(f"{path}\n  {state['iteration']} meta-iterations, {seconds[-1] / 3600:.2f} h of wall time in the sittings "
+          f"(median {median:.1f} s per iteration); meta-batch {config['meta_batch']} × "
           f"{config['n_per_task']} trajectories, {config['n_inner']} inner step(s), task input {config['task_input']}")
     pre, post = np.asarray(history.pre_return), np.asarray(history.post_return)
     print(f"  {'iterations':>12} {'pre-update':>11} {'post-update':>12}")
