@@ -40,7 +40,7 @@ def test_device_override(monkeypatch):
             get_device()
 
 
-def test_units_02_and_04_train_on_one_cpu_thread_at_every_preset(monkeypatch, capsys):
+def test_units_01_02_and_04_train_on_one_cpu_thread_at_every_preset(monkeypatch, capsys):
     import torch
 
     import metarl_course
@@ -49,18 +49,12 @@ def test_units_02_and_04_train_on_one_cpu_thread_at_every_preset(monkeypatch, ca
     monkeypatch.setenv("METARL_DEVICE", "cpu")
     before = torch.get_num_threads()
     try:
-        torch.set_num_threads(2)
-        metarl_course.start_unit("01_rl2_bandits")
-        assert torch.get_num_threads() == 2                    # unit 01's GRU of 256 keeps both
-        metarl_course.start_unit("02_rl2_tabular_mdp")
-        assert torch.get_num_threads() == 1
-        assert "one CPU thread" in capsys.readouterr().out.splitlines()[-1]
-        torch.set_num_threads(2)
-        metarl_course.start_unit("03_maml_pg")
-        assert torch.get_num_threads() == 2                    # MAML's 40k-sample batches keep both
-        metarl_course.start_unit("04_pearl")
-        assert torch.get_num_threads() == 1
-        assert "one CPU thread" in capsys.readouterr().out.splitlines()[-1]
+        for unit, threads in (("01_rl2_bandits", 1), ("02_rl2_tabular_mdp", 1), ("03_maml_pg", 2),
+                              ("04_pearl", 1), ("05_pixel_pearl", 2)):   # MAML's batches and the CNN keep both
+            torch.set_num_threads(2)
+            metarl_course.start_unit(unit)
+            assert torch.get_num_threads() == threads, unit
+            assert ("one CPU thread" in capsys.readouterr().out.splitlines()[-1]) == (threads == 1), unit
     finally:
         torch.set_num_threads(before)
 
