@@ -7,10 +7,10 @@ torch threads, and prints the seconds per step:
 
 - ``01``: RL² updates on bandits (GRU of 256, 256 trials of k = 5, n = 10);
 - ``03``: MAML-TRPO meta-iterations on 2D navigation (20 tasks × 20 trajectories);
-- ``04``: PEARL iterations on the sparse point robot (what ``pearl-point-threads.py`` times);
 - ``05``: Adam steps of the CNN state estimator (batches of 64 stacks of three 64×64 frames, random pixels).
 
-Run it on an otherwise idle machine, alternating the thread counts (README, "Presets").
+Unit 04's PEARL is timed the same way by ``pearl-point-threads.py THREADS ITERATIONS``. Run either on
+an otherwise idle machine, alternating the thread counts (README, "Presets").
 """
 
 import sys
@@ -37,13 +37,6 @@ def maml_nav(steps: int) -> None:
     train_maml(navigation_tasks(budget.n_per_task), 2, 2, steps, config, seed=0)
 
 
-def pearl_point(steps: int) -> None:
-    from metarl_course.pearl import config_from_budget, sparse_point_tasks, train_pearl
-    config = config_from_budget(get_budget("04_pearl", "laptop"), horizon=20)
-    tasks, train_ids, _ = sparse_point_tasks(horizon=20)
-    train_pearl(tasks, train_ids, steps, config, seed=0, device="cpu")
-
-
 def state_estimator(steps: int) -> None:
     from metarl_course.state_estimator import StateEstimator
     budget = get_budget("05_pixel_pearl", "laptop")
@@ -60,9 +53,11 @@ def state_estimator(steps: int) -> None:
 
 
 UNITS = {"01": ("RL² update", rl2_bandits), "03": ("MAML meta-iteration", maml_nav),
-         "04": ("PEARL iteration", pearl_point), "05": ("CNN step", state_estimator)}
+         "05": ("CNN step", state_estimator)}
 
 unit, threads, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+if unit not in UNITS:
+    sys.exit(f"UNIT is one of {', '.join(UNITS)} (unit 04: pearl-point-threads.py)")
 name, train = UNITS[unit]
 torch.set_num_threads(threads)
 start = time.perf_counter()
