@@ -74,3 +74,11 @@ def save_checkpoint(state: Any, path: Path | str) -> None:
     partial = path.with_name(path.name + ".partial")
     torch.save(state, partial)
     os.replace(partial, path)
+
+
+def checkpoint_due(done: int, total: int, seconds_since_save: float, every: int = 10,
+                   after_s: float = 60.0) -> bool:
+    """Save after step ``done`` of ``total`` (1-based)? Every ``every`` steps, at the last one, and
+    whenever ``after_s`` seconds of training have passed since the last save: a run stopped at any
+    moment (a session that ends, Ctrl-C) loses at most ``every`` fast steps or about a minute."""
+    return done % every == 0 or done == total or seconds_since_save >= after_s

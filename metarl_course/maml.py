@@ -40,7 +40,7 @@ import torch
 import torch.nn as nn
 from torch.func import functional_call
 
-from metarl_course.checkpoint_code import save_checkpoint
+from metarl_course.checkpoint_code import checkpoint_due, save_checkpoint
 from metarl_course.envs.navigation import TensorNavigation2D
 from metarl_course.policy_gradient import (Episodes, compute_advantages, fit_linear_baseline, gaussian_log_prob,
                                            vpg_loss)
@@ -405,8 +405,9 @@ def train_maml(make_tasks: TaskFamily, obs_dim: int, act_dim: int, iterations: i
                validation: Validation | None = None) -> tuple[GaussianMLPPolicy, History]:
     """Meta-train a Gaussian MLP policy with MAML-TRPO; returns the policy and its history.
 
-    ``pieces`` is where a student's functions plug in. ``checkpoint`` (a file) saves every
-    10 iterations and resumes from it. ``device`` must be where ``make_tasks``' environments
+    ``pieces`` is where a student's functions plug in. ``checkpoint`` (a file) is saved every
+    10 iterations, and after any iteration that ends a minute or more after the last save (a long
+    run stopped at any moment loses at most about a minute), and resumed from. ``device`` must be where ``make_tasks``' environments
     put their tensors (``navigation_tasks(..., device=...)``). With ``validation`` the policy
     returned is the iterate with the best validation score (``history.best_iteration()``),
     not the last one; validation draws no random numbers from training's generators.
@@ -432,6 +433,7 @@ def train_maml(make_tasks: TaskFamily, obs_dim: int, act_dim: int, iterations: i
         from metarl_course.session import progress_bar
         iterator = progress_bar(iterator, desc=desc, initial=start, total=iterations)
     t0 = time.perf_counter() - (history.seconds[-1] if history.seconds else 0.0)
+    saved_at = history.seconds[-1] if history.seconds else 0.0
     for it in iterator:
         env, task_features = make_tasks(config.meta_batch, rng)
         batch = collect_meta_batch(policy, env, task_features, config, generator, pieces)
@@ -461,7 +463,8 @@ def train_maml(make_tasks: TaskFamily, obs_dim: int, act_dim: int, iterations: i
                 best = {k: v.detach().clone() for k, v in policy.state_dict().items()}
         if progress:
             iterator.set_postfix(pre=f"{history.pre_return[-1]:.1f}", post=f"{history.post_return[-1]:.1f}")
-        if checkpoint is not None and ((it + 1) % 10 == 0 or it + 1 == iterations):
+        if checkpoint is not None and checkpoint_due(it + 1, iterations, history.seconds[-1] - saved_at):
+            saved_at = history.seconds[-1]
             save_checkpoint({"policy": policy.state_dict(), "history": history, "iteration": it + 1, "rng": rng,
                              "generator": generator.get_state(), "config": asdict(config), "best": best}, checkpoint)
     if best is not None:

@@ -249,13 +249,14 @@ def _keep_random_in_view(ax, rows: list[dict], methods) -> None:
                 transform=ax.transAxes, fontsize=7, color="C3")
 
 
-def _iteration_seconds(history) -> np.ndarray:
+def iteration_seconds(history) -> np.ndarray:
     """The duration of each meta-iteration (``history.seconds`` is cumulative)."""
     return np.diff([0.0, *history.seconds])
 
 
-def _seconds_per_iteration(history) -> float:
-    return float(np.median(_iteration_seconds(history)))
+def seconds_per_iteration(history) -> float:
+    """The median duration of a meta-iteration: the long ones across a pause or a resume barely move it."""
+    return float(np.median(iteration_seconds(history)))
 
 
 @register("maml-nav", "MAML-TRPO on 2D navigation (goals U[-0.5,0.5]², H=100, meta-batch 20, 20 trajectories): "
@@ -279,7 +280,7 @@ def maml_nav(preset: str, seeds: list[int]):
             curves.setdefault(method, []).append(returns)
         history = policies["MAML"][1]
         rows.append({"method": "MAML training", "fisher_subsample": config.fisher_subsample, "seed": seed,
-                     "mean": _seconds_per_iteration(history), "stderr": 0.0, "n": len(history.seconds),
+                     "mean": seconds_per_iteration(history), "stderr": 0.0, "n": len(history.seconds),
                      "unit": "median seconds per meta-iteration over the whole training run"})
     rows = _rows("2D navigation", curves) + rows
     for fisher in sorted({config.fisher_subsample, 1.0}):
@@ -295,7 +296,7 @@ def _time_iterations(config: MAMLConfig, family, n: int, device: torch.device) -
     start = time.perf_counter()
     _, history = train_maml(family, 2, 2, n, config, seed=99, device=device)
     return {"method": "seconds per meta-iteration", "fisher_subsample": config.fisher_subsample,
-            "mean": float(np.mean(_iteration_seconds(history))), "stderr": 0.0, "n": n,
+            "mean": float(np.mean(iteration_seconds(history))), "stderr": 0.0, "n": n,
             "wall": time.perf_counter() - start, "threads": torch.get_num_threads(),
             "projected_500_iterations_minutes": 500 * history.seconds[-1] / n / 60}
 
@@ -349,7 +350,7 @@ def maml_cheetah(preset: str, seeds: list[int]):
             for method, returns in _curves(policies, test_env, test_feats, seed, draws=budget.n_test_draws).items():
                 curves.setdefault(method, []).append(returns)
             rows.append({"method": "seconds per meta-iteration", "task": task, "seed": seed,
-                         "mean": _seconds_per_iteration(policies["MAML"][1]), "stderr": 0.0,
+                         "mean": seconds_per_iteration(policies["MAML"][1]), "stderr": 0.0,
                          "n": len(policies["MAML"][1].seconds), "wall": time.perf_counter() - start})
             rows += _validation_rows(task, seed, policies["MAML"][1], budget.n_validation_draws)
         task_rows = _rows(task, curves, budget.n_test_draws)

@@ -36,7 +36,7 @@ import torch
 import torch.nn as nn
 from torch.distributions import Categorical
 
-from metarl_course.checkpoint_code import save_checkpoint
+from metarl_course.checkpoint_code import checkpoint_due, save_checkpoint
 from metarl_course.envs.bandits import BatchedBernoulliBandit, sample_arm_means
 from metarl_course.envs.tabular_mdp import HORIZON, BatchedTabularMDP, sample_mdps
 
@@ -282,8 +282,8 @@ def train_rl2(make_trials: Callable[[int], TrialEnv], obs_dim: int, n_actions: i
     The four pieces a student can swap in: ``encode``, ``collect`` (the rollout that keeps
     the hidden state across episodes), ``advantage_fn`` and ``policy_loss``.
     With ``checkpoint`` the policy, optimiser and history are saved there every 10
-    updates and a run that finds the file resumes from it (long GPU runs are cut in
-    pieces). ``warm_start`` is a trained policy to start from instead of fresh weights
+    updates, after any update that ends a minute after the last save, and at the end;
+    a run that finds the file resumes from it (long runs are cut in pieces). ``warm_start`` is a trained policy to start from instead of fresh weights
     (a curriculum: the GRU's inputs do not depend on the trial length, so a policy
     trained on short trials can go on training on long ones).
     """
@@ -300,6 +300,7 @@ def train_rl2(make_trials: Callable[[int], TrialEnv], obs_dim: int, n_actions: i
     if progress:
         from metarl_course.session import progress_bar
         updates = progress_bar(updates, desc=desc, initial=len(history.update), total=config.updates)
+    since_save = 0.0
     for update in updates:
         start = time.perf_counter()
         fraction_left = 1.0 - update / config.updates if config.anneal else 1.0
@@ -313,10 +314,10 @@ def train_rl2(make_trials: Callable[[int], TrialEnv], obs_dim: int, n_actions: i
         history.seconds.append(time.perf_counter() - start)
         if progress:
             updates.set_postfix(reward=f"{history.mean_total_reward[-1]:.2f}")
-        if checkpoint is not None and (update + 1) % 10 == 0:
+        since_save += history.seconds[-1]
+        if checkpoint is not None and checkpoint_due(update + 1, config.updates, since_save):
             _save_checkpoint(checkpoint, policy, optimizer, history)
-    if checkpoint is not None:
-        _save_checkpoint(checkpoint, policy, optimizer, history)
+            since_save = 0.0
     return policy, history
 
 

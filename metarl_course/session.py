@@ -9,17 +9,11 @@ from metarl_course.device import get_device
 from metarl_course.presets import get_budget, preset_name
 from metarl_course.seeding import seed_everything
 
-# Units whose networks are so small that torch's second CPU thread costs more than it shares:
-# unit 02's RL² (a GRU of 64 units, 128 trials per update) took 3.4 s per update in its notebook
-# on two threads and 1.7 s on one (the course's 2-core machine, laptop preset). Unit 04's PEARL
-# (networks 64 wide, batches of 8 tasks × 128) was once slightly faster on two threads (3.2-3.5 s
-# per iteration against 3.6-3.9) and later, on the same machine and code, 6.5-7.4 s against
-# 3.0-3.3: with the threads sleeping between operations (OMP_WAIT_POLICY=PASSIVE, what graders
-# running several kernels need) every tiny operation waits for a wake-up, and how long that takes
-# depends on the machine's scheduler. One thread never loses much and can win twice. Measured the same
-# day (benchmarks/results/notebook-threads.py): unit 01's GRU of 256 took 0.53-0.55 s per update on one
-# thread and 0.82-0.94 on two; units 03 (MAML's batches of 40k steps: 1.17-1.20 s per meta-iteration on
-# two, 1.37-1.40 on one) and 05 (the CNN on 64×64 frames: 87 ms per step on two, 105-108 on one) keep both.
+# Units whose networks are so small that torch's second CPU thread costs more than it shares: with
+# the threads sleeping between operations (OMP_WAIT_POLICY=PASSIVE, what graders running several
+# kernels need) every tiny operation waits for a wake-up. One thread never loses much and can win
+# twice; units 03 and 05 (larger batches, the CNN) gain from two. The timings are in README.md
+# ("Presets") and come from benchmarks/results/notebook-threads.py and pearl-point-threads.py.
 ONE_CPU_THREAD = {"01_rl2_bandits", "02_rl2_tabular_mdp", "04_pearl"}
 
 # The one unit whose notebook trains on ``get_device()`` (a GPU when there is one). The others train

@@ -106,3 +106,36 @@ def test_maml_stopped_while_saving_resumes_from_its_previous_checkpoint(tmp_path
     assert torch.load(checkpoint, weights_only=False)["iteration"] == 10
     _, history = train_maml(family, 2, 2, 12, config, seed=0, checkpoint=checkpoint)
     assert history.iteration == list(range(12))
+
+
+def test_maml_saves_after_every_iteration_that_takes_a_minute(tmp_path, monkeypatch):
+    """Fast iterations are saved every 10 (and at the end); a paper-scale run, whose iterations take
+    a minute or more, is saved after each, so a session that ends loses at most one iteration."""
+    from metarl_course import maml
+
+    config = MAMLConfig(meta_batch=2, n_per_task=2)
+    family, checkpoint = navigation_tasks(2, horizon=5), tmp_path / "MAML_seed0.pt"
+    saved: list[int] = []
+    real_save = maml.save_checkpoint
+
+    def spy(state, path):
+        saved.append(state["iteration"])
+        real_save(state, path)
+
+    monkeypatch.setattr(maml, "save_checkpoint", spy)
+    train_maml(family, 2, 2, 12, config, seed=0, checkpoint=checkpoint)
+    assert saved == [10, 12]
+    clock = iter(range(0, 10_000, 61))                      # every reading of the clock 61 s later
+    monkeypatch.setattr(maml.time, "perf_counter", lambda: float(next(clock)))
+    saved.clear()
+    train_maml(family, 2, 2, 15, config, seed=0, checkpoint=checkpoint)
+    assert saved == [13, 14, 15]
+
+
+def test_when_a_checkpoint_is_due():
+    from metarl_course.checkpoint_code import checkpoint_due
+
+    assert checkpoint_due(10, 500, 5.0)                  # every 10 steps
+    assert checkpoint_due(7, 7, 5.0)                     # the last one
+    assert not checkpoint_due(11, 500, 59.9)
+    assert checkpoint_due(11, 500, 60.0)                 # a minute since the last save

@@ -120,6 +120,24 @@ def test_evaluation_is_reproducible_and_training_resumes_from_a_checkpoint(tmp_p
     assert len(history3.update) == 6 and history3.mean_total_reward[:4] == history.mean_total_reward
 
 
+def test_rl2_saves_every_10_updates_or_after_every_update_that_takes_a_minute(tmp_path, monkeypatch):
+    from metarl_course import rl2
+
+    saved: list[int] = []
+    real_save = rl2._save_checkpoint
+    monkeypatch.setattr(rl2, "_save_checkpoint", lambda path, policy, optimizer, history: (
+        saved.append(len(history.update)), real_save(path, policy, optimizer, history)))
+    config = RL2Config(hidden_size=8, trials_per_update=8, updates=12, epochs=1)
+    train_rl2_bandits(3, 2, config, seed=0, checkpoint=tmp_path / "c.pt")
+    assert saved == [10, 12]
+    clock = iter(range(0, 10_000, 61))                      # every reading of the clock 61 s later
+    monkeypatch.setattr(rl2.time, "perf_counter", lambda: float(next(clock)))
+    saved.clear()
+    train_rl2_bandits(3, 2, RL2Config(hidden_size=8, trials_per_update=8, updates=15, epochs=1), seed=0,
+                      checkpoint=tmp_path / "c.pt")
+    assert saved == [13, 14, 15]
+
+
 @pytest.mark.slow
 def test_rl2_learns_tabular_mdps_beyond_random_play():
     from metarl_course.rl2 import evaluate_rl2_mdps, train_rl2_mdps

@@ -15,7 +15,7 @@ import argparse
 import numpy as np
 import torch
 
-from metarl_course.maml_bench import _seconds_per_iteration
+from metarl_course.maml_bench import seconds_per_iteration
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("checkpoints", nargs="+")
@@ -26,7 +26,7 @@ for path in args.checkpoints:
     state = torch.load(path, weights_only=False, map_location="cpu")
     history, config = state["history"], state["config"]
     seconds = np.asarray(history.seconds)  # cumulative wall time of the sittings (a paused process counts)
-    median = _seconds_per_iteration(history)
+    median = seconds_per_iteration(history)
     print(f"{path}\n  {state['iteration']} meta-iterations, {seconds[-1] / 3600:.2f} h of wall time in the sittings "
           f"(median {median:.1f} s per iteration); meta-batch {config['meta_batch']} × "
           f"{config['n_per_task']} trajectories, {config['n_inner']} inner step(s), task input {config['task_input']}")
