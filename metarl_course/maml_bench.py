@@ -124,8 +124,20 @@ def _train_in_worker(job: dict, threads: int) -> None:
     _train_one(**job)
 
 
+def _finished(job: dict) -> bool:
+    """Has this job's checkpoint all its iterations already (a resumed run: nothing left to train)?"""
+    path = Path(job["checkpoint"])
+    return path.exists() and torch.load(path, weights_only=False, map_location="cpu")["iteration"] >= job["iterations"]
+
+
 def _train_in_processes(jobs: list[dict], workers: int) -> None:
-    """Run ``jobs`` in ``workers`` fresh (spawned) processes; each writes its checkpoint file."""
+    """Run the unfinished ``jobs`` in up to ``workers`` fresh (spawned) processes; each writes its
+    checkpoint file. The CPU threads are shared among the processes that run: a run resumed when
+    only MAML is left gives MAML every core."""
+    jobs = [job for job in jobs if not _finished(job)]
+    if not jobs:
+        return
+    workers = min(workers, len(jobs))
     threads = max(1, (os.cpu_count() or 1) // workers)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:

@@ -194,6 +194,49 @@ def test_maml_methods_trained_in_worker_processes_equal_those_trained_in_process
     assert built == []
 
 
+def test_a_resumed_maml_run_gives_the_cores_to_the_methods_left_to_train(tmp_path, monkeypatch):
+    from metarl_course import maml_bench
+    from metarl_course.maml import MAMLConfig, navigation_tasks
+
+    monkeypatch.setattr(maml_bench, "CHECKPOINTS", tmp_path)
+    monkeypatch.setattr(maml_bench.os, "cpu_count", lambda: 4)
+    config, family = MAMLConfig(meta_batch=2, n_per_task=2), partial(navigation_tasks, 2, 5)
+    maml_bench._train_all("nav", "ci", 0, family, 2, 2, 2, config, 2, 1, torch.device("cpu"))  # all three done
+    started = []
+    monkeypatch.setattr(maml_bench, "ProcessPoolExecutor", _RecordingPool.factory(started))
+    maml_bench._train_all("nav", "ci", 0, family, 2, 2, 2, config, 2, 1, torch.device("cpu"), workers=3)
+    assert started == []                                            # nothing left: no process started
+    (maml_checkpoint,) = tmp_path.rglob("MAML_seed0.pt")
+    maml_checkpoint.unlink()                                        # pretrained and the oracle are done, MAML not
+    maml_bench._train_all("nav", "ci", 0, family, 2, 2, 2, config, 2, 1, torch.device("cpu"), workers=3)
+    assert started == [("nav MAML seed 0", 4)]                      # MAML alone, with all 4 threads
+
+
+class _RecordingPool:
+    """A stand-in for ProcessPoolExecutor that runs each job here and records (job, threads)."""
+
+    def __init__(self, started: list, **_):
+        self.started = started
+
+    @classmethod
+    def factory(cls, started: list):
+        return lambda max_workers, mp_context: cls(started)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, job, threads):
+        from concurrent.futures import Future
+
+        self.started.append((job["desc"], threads))
+        future = Future()
+        future.set_result(fn(job, threads))
+        return future
+
+
 def test_each_maml_method_trains_on_its_own_cheetah_environment_so_order_does_not_matter(tmp_path, monkeypatch):
     """A shared vector env would hand the oracle reset noise already advanced by MAML and pretrained."""
     from metarl_course import maml_bench

@@ -66,6 +66,9 @@ def test_solution_notebook_follows_the_conventions(unit, repo):
     for cell in nb.cells:
         if nbgrader_meta(cell).get("grade"):
             assert "### BEGIN HIDDEN TESTS" in cell.source, f"{nbgrader_meta(cell)['grade_id']} has no hidden tests"
+    for cell in nb.cells:  # DESIGN.md: training cells show a progress bar and end with a plot
+        if cell.cell_type == "code" and "progress=True" in cell.source:
+            assert cell.source.rstrip().endswith("plt.show()"), f"a training cell must end with its plot:\n{cell.source}"
     text = "\n".join(c.source for c in nb.cells)
     for forbidden in ("urlopen", "requests.get", "wget ", "curl ", "download"):
         assert forbidden not in text, f"notebooks must not download anything ({forbidden!r})"
