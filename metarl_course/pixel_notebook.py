@@ -224,22 +224,45 @@ def stage_means(results: dict | None, computed: dict[int, np.ndarray]) -> dict[i
     return out
 
 
-def plot_stage_comparison(means: dict[int, tuple[float, float, str]], floor: float, missing_note: str):
+def source_floors(results: dict | None, notebook_floor: float) -> dict[str, float]:
+    """Standing still's return on the tasks behind each source of ``stage_means``: this notebook's
+    held-out velocities, and the bench's (its rows carry their ``floor``) when its results are read."""
+    floors = {"this notebook": notebook_floor}
+    bench = [r["floor"] for r in (results or {}).get("rows", []) if "floor" in r]
+    if bench:
+        floors[f"bench, {results['preset']}"] = float(np.mean(bench))
+    return floors
+
+
+def plot_stage_comparison(means: dict[int, tuple[float, float, str]], floors: dict[str, float], missing_note: str):
+    """One point per stage (mean ± standard error of the last trajectory's return), labelled with its
+    value and source, and standing still's return on the same tasks as a dotted line per source."""
+    import textwrap
+
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(10, 4))
+    fig, ax = plt.subplots(figsize=(10, 4.2))
+    used = {source for _, _, source in means.values()}
+    for style, source in zip([":", "--"], sorted(used)):
+        ax.axhline(floors[source], color="k", linestyle=style, lw=1)
+        ax.text(len(STAGES) - 0.35, floors[source], f"standing still on the same tasks\n({source}): {floors[source]:.0f}",
+                ha="right", va="top", fontsize=7, color="0.3")
+    values = [floors[s] for s in used] + [m for m, _, _ in means.values()]
+    low, high = min(values), max(values)
+    pad = 0.12 * max(high - low, 1.0)
     for i, (stage, label) in enumerate(STAGES.items()):
         if stage in means:
             mean, stderr, source = means[stage]
-            ax.bar(i, mean - floor, bottom=floor, yerr=stderr, color=f"C{i}", capsize=4)
-            ax.text(i, mean, f"{mean:.0f}\n({source})", ha="center", va="bottom", fontsize=7)
+            ax.errorbar(i, mean, yerr=stderr, marker="o", ms=8, capsize=5, color=f"C{i}")
+            ax.annotate(f"{mean:.0f} ± {stderr:.0f}\n({source})", (i, mean), xytext=(12, 0),
+                        textcoords="offset points", va="center", fontsize=8)
         else:
-            ax.text(i, floor, "not measured\nyet", ha="center", va="bottom", fontsize=8, color="gray")
-    ax.axhline(floor, color="k", linestyle=":", label=f"standing still ({floor:.0f})")
-    ax.set_xticks(range(len(STAGES)), [f"{s}: {l}" for s, l in STAGES.items()], rotation=12, ha="right", fontsize=8)
+            ax.text(i, (low + high) / 2, "not\nmeasured", ha="center", va="center", fontsize=8, color="gray")
+    ax.set_xlim(-0.5, len(STAGES) - 0.3)
+    ax.set_ylim(low - pad - max((e for _, e, _ in means.values()), default=0.0), high + pad)
+    ax.set_xticks(range(len(STAGES)), [textwrap.fill(f"{s}: {l}", 22) for s, l in STAGES.items()], fontsize=8)
     ax.set(ylabel="held-out return, last trajectory", title="The five ways of putting perception and PEARL together")
-    ax.legend(fontsize=8)
     if missing_note:
-        ax.set_xlabel(missing_note, fontsize=8)
-    fig.tight_layout()
+        fig.text(0.5, 0.01, missing_note, ha="center", fontsize=8)
+    fig.tight_layout(rect=(0, 0.04 if missing_note else 0, 1, 1))
     return fig

@@ -307,3 +307,27 @@ def test_noisy_cheetah_adds_white_noise_of_the_given_size_per_dimension():
         NoisyCheetahTasks(np.array([1.0]), np.ones(3))
     clean.close()
     noisy.close()
+
+
+def test_the_five_way_comparison_reads_each_source_against_its_own_standing_still():
+    """Stages from the bench (30 held-out velocities) and from the notebook (its own 10) are each drawn
+    against standing still on their own tasks, not one floor for both."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from metarl_course import pixel_notebook as helpers
+
+    bench = {"preset": "laptop", "rows": [
+        {"method": "stage 2: trained and run on CNN estimates", "trajectory": 3, "mean": -288.0, "stderr": 27.0},
+        {"method": "stage 2: trained and run on CNN estimates", "summary": "share", "mean": 0.9, "floor": -300.0},
+        {"method": "stage 4: PEARL on true states", "summary": "share", "mean": 0.0, "floor": -298.0}]}
+    means = helpers.stage_means(bench, {4: [-70.0, -60.0], 1: [-230.0, -240.0]})
+    assert means[2] == (-288.0, 27.0, "bench, laptop") and means[4][:2] == (-65.0, 5.0)
+    assert means[4][2] == "this notebook"
+    floors = helpers.source_floors(bench, -272.0)
+    assert floors == {"this notebook": -272.0, "bench, laptop": -299.0}
+    assert helpers.source_floors(None, -272.0) == {"this notebook": -272.0}
+    fig = helpers.plot_stage_comparison(means, floors, "stage 3, 5 not measured here")
+    drawn = sorted(line.get_ydata()[0] for line in fig.axes[0].lines if len(set(line.get_ydata())) == 1
+                   and line.get_linestyle() in (":", "--"))
+    assert drawn == [-299.0, -272.0]
