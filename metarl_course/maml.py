@@ -275,7 +275,9 @@ def meta_objective(policy: nn.Module, theta: Params, batch: MetaBatch, step_size
     """(surrogate loss, mean KL) of the post-update policies as functions of θ.
 
     θ'_i = adapt(θ, D_i) for every inner step, then on the post-update episodes D'_i:
-        loss = 1/M Σ_i -E_{D'_i}[π_θ'_i / π_old,i · Â],   KL = 1/M Σ_i E_{D'_i}[KL(π_old,i || π_θ'_i)].
+        loss = 1/M Σ_i -E_{D'_i}[π_θ'_i / π_old,i · Â],   KL = E_{D'}[KL(π_old,i || π_θ'_i)],
+    the KL a mean over every post-update step of the meta-batch D' (a task weighs by its steps: the
+    same as 1/M Σ_i E_{D'_i} when no episode ends early, as in locomotion).
     """
     M = batch.post.rewards.shape[0]
     params = per_task(theta, M)

@@ -160,8 +160,9 @@ def policy_regulariser(agent: PEARLAgent, obs: torch.Tensor, z: torch.Tensor, we
 
         weight · (E[μ(s, z)²] + E[log σ(s, z)²])
 
-    (``policy_mean_reg_weight`` = ``policy_std_reg_weight`` = 1e-3 in the PEARL code; log σ before its clamp
-    to [-20, 2]). It keeps the pre-tanh mean from drifting far into the flat tails of the tanh, where the
+    (``policy_mean_reg_weight`` = ``policy_std_reg_weight`` = 1e-3 in the PEARL code). Here log σ is the
+    network's output before its clamp to [-20, 2]; the PEARL code penalises the clamped value, which differs
+    only where log σ leaves that range (there it has no gradient in the PEARL code). It keeps the pre-tanh mean from drifting far into the flat tails of the tanh, where the
     action no longer moves with it. z is detached, as in the rest of the actor's loss.
     """
     mean, log_std = agent.policy.net(with_task(obs, z.detach())).chunk(2, dim=-1)
@@ -432,6 +433,10 @@ def train_pearl(tasks, train_ids: np.ndarray, iterations: int, config: PEARLConf
 
     ``callback(iteration, agent)``, if given, runs after every iteration (to evaluate on
     held-out tasks, for instance).
+
+    The tasks collected on in an iteration, and those of each meta-batch, are distinct training
+    tasks (drawn without replacement); the PEARL code draws both with replacement, so a task can
+    appear twice there. With 80-100 training tasks and 5-16 per draw the difference is small.
 
     The agent and both replay buffers live on ``device`` (default ``get_device()``: a GPU when
     there is one, ``METARL_DEVICE`` to choose); the environments stay where they are, and every

@@ -88,7 +88,7 @@ def test_unit_03_finds_the_shipped_maml_policy_and_grading_never_does(tmp_path, 
 def test_the_shipped_maml_policy_adapts_in_one_step():
     """Unit 03's section 9 with the reference pieces: one step of α = 0.1 on 10 trajectories of each of
     10 held-out directions. Both ways (backward -2.4 -> 107.8, forward -94.9 -> -20.0 with these reference
-    pieces, the maml-cheetah bench's numbers); an unadapted policy gains nothing."""
+    pieces, the maml-cheetah bench's numbers)."""
     import torch
 
     from metarl_course.maml import adaptation_curve

@@ -104,8 +104,10 @@ def test_maml_stopped_while_saving_resumes_from_its_previous_checkpoint(tmp_path
         with pytest.raises(KeyboardInterrupt):
             train_maml(family, 2, 2, 20, config, seed=0, checkpoint=checkpoint)
     assert torch.load(checkpoint, weights_only=False)["iteration"] == 10
-    _, history = train_maml(family, 2, 2, 12, config, seed=0, checkpoint=checkpoint)
-    assert history.iteration == list(range(12))
+    meta_batches = []
+    _, history = train_maml(lambda m, rng: meta_batches.append(m) or family(m, rng), 2, 2, 12, config, seed=0,
+                            checkpoint=checkpoint)
+    assert history.iteration == list(range(12)) and len(meta_batches) == 2   # resumed at 10, not retrained
 
 
 def test_maml_saves_after_every_iteration_that_takes_a_minute(tmp_path, monkeypatch):

@@ -198,6 +198,10 @@ def test_sampling_is_reproducible_and_adaptation_reaches_the_next_policy():
     np.testing.assert_allclose(a.observations[:, :, 1], (0.1 * a.actions[:, :, 0]).clamp(-0.1, 0.1), atol=1e-6)
     out = adaptation_curve(policy, env, feats, step_sizes=(0.1, 0.05), generator=torch.Generator().manual_seed(0))
     assert out["returns"].shape == (3, 3)
+    # the same draws with steps of size 0: the returns before adapting agree, those after the steps do not
+    frozen = adaptation_curve(policy, env, feats, step_sizes=(0.0, 0.0), generator=torch.Generator().manual_seed(0))
+    assert np.array_equal(np.asarray(frozen["returns"][0]), np.asarray(out["returns"][0]))
+    assert not np.allclose(np.asarray(frozen["returns"][1:]), np.asarray(out["returns"][1:]))
 
 
 def test_checkpoint_resume_gives_the_same_policy(tmp_path):
@@ -205,8 +209,15 @@ def test_checkpoint_resume_gives_the_same_policy(tmp_path):
     family = navigation_tasks(2, horizon=10)
     whole, h_whole = train_maml(family, 2, 2, 4, config, seed=3)
     train_maml(family, 2, 2, 2, config, seed=3, checkpoint=tmp_path / "ck.pt")
-    resumed, h_resumed = train_maml(family, 2, 2, 4, config, seed=3, checkpoint=tmp_path / "ck.pt")
+    meta_batches = []
+
+    def counted(m, rng):
+        meta_batches.append(m)
+        return family(m, rng)
+
+    resumed, h_resumed = train_maml(counted, 2, 2, 4, config, seed=3, checkpoint=tmp_path / "ck.pt")
     assert h_resumed.iteration == [0, 1, 2, 3]
+    assert len(meta_batches) == 2               # it resumed: only iterations 2 and 3 were trained
     for p, q in zip(whole.parameters(), resumed.parameters()):
         np.testing.assert_allclose(p.detach(), q.detach(), atol=1e-5)
 

@@ -164,13 +164,40 @@ def test_pearl_update_trains_the_encoder_only_through_the_critic_and_kl():
     # the target network moved by exactly τ toward the (updated) value network
     for t, b, v in zip(agent.target_value.parameters(), target_before, agent.value.parameters()):
         np.testing.assert_allclose(t.detach(), 0.995 * b + 0.005 * v.detach(), atol=1e-6)
-    # the policy's loss must not reach the encoder: z is detached before the policy sees it
+    # the actor's losses must not reach the encoder: policy_and_value_losses detaches z itself
+    from metarl_course.pearl import infer_posterior, policy_and_value_losses, sample_z
     agent.encoder.zero_grad()
-    from metarl_course.pearl import infer_posterior, sample_z, with_task
-    z = sample_z(*infer_posterior(agent.encoder, agent.context(context))).detach()
-    action, logp = agent.policy(with_task(rl_batch["observations"], z))
-    (logp.mean() - action.mean()).backward()
+    z = sample_z(*infer_posterior(agent.encoder, agent.context(context)))      # z with its gradient
+    pi_loss, v_loss = policy_and_value_losses(agent, rl_batch["observations"], z)
+    (pi_loss + v_loss).backward()
     assert all(p.grad is None or p.grad.abs().sum() == 0 for p in agent.encoder.parameters())
+
+
+def test_pearl_update_moves_the_encoder_by_the_critic_and_kl_alone():
+    """An actor loss that pulls on z directly reaches the encoder's gradients but must not move it: only
+    ∇[critic + λ KL] steps the encoder's optimiser (stepping it with the policy loss too would)."""
+    import copy
+
+    from metarl_course.pearl import PEARLAgent, PEARLPieces, make_optimizers, pearl_update, policy_and_value_losses
+
+    def pulling_actor(agent, obs, z):
+        pi_loss, v_loss = policy_and_value_losses(agent, obs, z)
+        return pi_loss + 1000 * (z ** 2).sum(), v_loss
+
+    torch.manual_seed(0)
+    agent = PEARLAgent(2, 2, latent_dim=3, net_hidden=(16, 16), encoder_hidden=(16,))
+    rl_batch, context = _toy_meta_batch()
+    after = {}
+    for name, pieces in [("plain", PEARLPieces()), ("pulling", PEARLPieces(actor_losses=pulling_actor))]:
+        copy_ = copy.deepcopy(agent)
+        torch.manual_seed(1)
+        pearl_update(copy_, make_optimizers(copy_), rl_batch, copy_.context(context),
+                     generator=torch.Generator().manual_seed(1), pieces=pieces)
+        after[name] = copy_
+    plain, pulling = (list(after[n].encoder.parameters()) for n in ("plain", "pulling"))
+    assert any(not torch.equal(a, b) for a, b in zip(agent.encoder.parameters(), plain))      # the critic moved it
+    assert any(not torch.equal(a.grad, b.grad) for a, b in zip(plain, pulling))               # the pull arrived
+    assert all(torch.equal(a, b) for a, b in zip(plain, pulling))                             # and moved nothing
 
 
 def test_pearl_update_adds_the_official_regulariser_on_the_policys_pre_tanh_mean_and_log_std():
@@ -282,7 +309,7 @@ def test_train_pearl_runs_end_to_end_at_a_tiny_scale():
     agent, history = train_pearl(tasks, np.arange(4), iterations=2, config=config, seed=0)
     assert history.iteration == [0, 1] and all(np.isfinite(history.critic))
     returns, context = meta_test(agent, tasks.env(np.array([4, 5])), n_trajectories=2)
-    assert returns.shape == (2, 2)
+    assert returns.shape == (2, 2) and torch.isfinite(torch.as_tensor(returns)).all()
 
 
 def test_collect_puts_dense_rewards_in_the_rl_buffer_and_what_the_context_sees_in_the_encoder_buffer():

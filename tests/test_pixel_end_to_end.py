@@ -50,15 +50,48 @@ def test_the_trunk_moves_by_the_gradient_of_the_critic_loss_and_the_kl_only():
     assert any(g.abs().sum() > 0 for g in expected)
 
 
-def test_stage_5_trains_on_the_frames_it_played():
+def test_stage_5_trains_on_the_frames_it_played(monkeypatch):
+    from metarl_course import pixel_end_to_end
+    from metarl_course.pixel_pearl import FrameReplay
+
+    played, trained_on = set(), []
+
+    class WatchedReplay(FrameReplay):
+        def add(self, recorded):
+            for _, record in recorded:
+                played.update(frame.tobytes() for episode in record["frames"] for frame in episode)
+            super().add(recorded)
+
+    real_step = pixel_end_to_end.end_to_end_step
+
+    def watched_step(agent, trunk, optimizers, batch, config, generator):
+        trained_on.append(batch["stacks"])
+        return real_step(agent, trunk, optimizers, batch, config, generator)
+
+    monkeypatch.setattr(pixel_end_to_end, "FrameReplay", WatchedReplay)
+    monkeypatch.setattr(pixel_end_to_end, "end_to_end_step", watched_step)
     seen = []
     agent, trunk, losses = train_end_to_end(np.array([0.5, 1.0, 2.0]), np.arange(3), 2, CONFIG, seed=0,
                                             callback=lambda it, a: seen.append(it))
+    stacks = torch.cat([s.reshape(-1, 3, 64, 64) for s in trained_on])      # every frame of every stack, (3, 64, 64)
+    assert len(trained_on) > 0 and len(played) > 10
+    assert all(frame.permute(1, 2, 0).contiguous().numpy().tobytes() in played for frame in stacks)
     assert seen == [0, 1] and len(losses["critic"]) == 2 and np.all(np.isfinite(losses["critic"]))
     assert agent.policy.net[0].in_features == 17 + 2 and not trunk.training
     # the trunk is not an estimator: it was never shown a state, and it has moved from its initialisation
     assert any(not torch.equal(a.cpu(), b) for a, b in zip(trunk.state_dict().values(), make_trunk(seed=0).state_dict().values()))
 
 
-def test_seconds_per_step_is_measured():
-    assert 0 < seconds_per_step(CONFIG, n_steps=1) < 30
+def test_seconds_per_step_times_the_steps_after_a_warm_up(monkeypatch):
+    """One untimed warm-up step, then n timed ones: clock readings 100 s and 106 s around 3 steps give 2 s."""
+    from metarl_course import pixel_end_to_end
+
+    steps = []
+    monkeypatch.setattr(pixel_end_to_end, "end_to_end_step", lambda *args: steps.append(args[3]["stacks"].shape))
+    clock = iter([100.0, 106.0])
+    monkeypatch.setattr(pixel_end_to_end.time, "perf_counter", lambda: next(clock))
+    assert seconds_per_step(CONFIG, n_steps=3) == 2.0
+    assert len(steps) == 4
+    assert steps[0] == (CONFIG.meta_batch, CONFIG.rl_batch, 9, 64, 64)   # the configured meta-batch of 3-frame stacks
+    monkeypatch.undo()
+    assert 0 < seconds_per_step(CONFIG, n_steps=1) < 30                  # and the real step runs

@@ -112,12 +112,21 @@ def test_evaluation_is_reproducible_and_training_resumes_from_a_checkpoint(tmp_p
     policy, history = train_rl2_bandits(3, 4, config, seed=0, checkpoint=tmp_path / "c.pt")
     first = evaluate_rl2_bandits(policy, 3, 4, 50, seed=1)
     np.testing.assert_array_equal(first, evaluate_rl2_bandits(policy, 3, 4, 50, seed=1))
-    resumed, history2 = train_rl2_bandits(3, 4, config, seed=0, checkpoint=tmp_path / "c.pt")
-    assert history2.mean_total_reward == history.mean_total_reward
+    from metarl_course.rl2 import collect_trials
+
+    rollouts = []
+
+    def counted(*args, **kwargs):
+        rollouts.append(1)
+        return collect_trials(*args, **kwargs)
+
+    resumed, history2 = train_rl2_bandits(3, 4, config, seed=0, checkpoint=tmp_path / "c.pt", collect=counted)
+    assert history2.mean_total_reward == history.mean_total_reward and rollouts == []   # loaded, not retrained
     np.testing.assert_array_equal(first, evaluate_rl2_bandits(resumed, 3, 4, 50, seed=1))
     longer, history3 = train_rl2_bandits(3, 4, RL2Config(hidden_size=8, trials_per_update=8, updates=6, epochs=1),
-                                         seed=0, checkpoint=tmp_path / "c.pt")
+                                         seed=0, checkpoint=tmp_path / "c.pt", collect=counted)
     assert len(history3.update) == 6 and history3.mean_total_reward[:4] == history.mean_total_reward
+    assert len(rollouts) == 2                                                            # updates 4 and 5 only
 
 
 def test_rl2_saves_every_10_updates_or_after_every_update_that_takes_a_minute(tmp_path, monkeypatch):

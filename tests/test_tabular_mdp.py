@@ -91,6 +91,7 @@ def test_batched_env_equals_single_envs_row_by_row():
     # and the reward noise is standard normal
     noise = np.concatenate(noise)
     assert abs(noise.mean()) < 4 / np.sqrt(len(noise))
+    assert abs(noise.std() - 1.0) < 4 * np.sqrt(0.5 / len(noise))     # sd of the sample sd ≈ 1/√(2N)
 
 
 def test_batched_transitions_follow_P():

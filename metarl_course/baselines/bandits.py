@@ -210,9 +210,14 @@ def _interpolated_root(lam: np.ndarray, w: np.ndarray) -> np.ndarray:
 def gittins_index_bisection(s: int, f: int, discount: float, depth: int, tol: float = 1e-10) -> float:
     """One Gittins index by bisection on λ, with the same truncation at total depth ``depth``.
 
-    A slow, direct reference for ``gittins_index_table`` (which uses a grid of λ).
+    A slow, direct reference for ``gittins_index_table`` (which uses a grid of λ). A state at the
+    cut (s + f = depth) is valued by its posterior mean alone, so that is its index.
     """
+    if depth < s + f:
+        raise ValueError(f"depth {depth} is below the state's {s + f} pulls: the truncation must lie beyond it")
     lo, hi = (s + 1) / (s + f + 2), 1.0
+    if depth == s + f:
+        return lo
     while hi - lo > tol:
         lam = (lo + hi) / 2
         k = np.arange(depth - (s + f) + 1)  # successes from here on, at the cut

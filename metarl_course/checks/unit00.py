@@ -7,7 +7,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from metarl_course import evaluation, nav_agents
-from metarl_course.checks._core import as_array, call_student, expect_close, fail, passed
+from metarl_course.checks._core import CheckFailure, as_array, call_student, expect_close, fail, passed
 from metarl_course.envs import BernoulliBanditEnv, Navigation2DEnv
 
 
@@ -55,7 +55,7 @@ def check_oracle_action(oracle_action: Callable, seeds: Sequence[int] = (0,), ba
         cases = [(np.zeros(2), np.array([0.3, -0.04])), (np.array([0.25, 0.1]), np.array([0.2, 0.18]))]
         cases += [(rng.uniform(-0.5, 0.5, size=shape), rng.uniform(-0.5, 0.5, size=shape)) for _ in range(3)]
         for position, goal in cases:
-            got = as_array(call_student(oracle_action, position.copy(), goal.copy()), "the action", shape=position.shape)
+            got = as_array(_call_oracle(oracle_action, position, goal), "the action", shape=position.shape)
             expected = nav_agents.oracle_action(position, goal)
             if np.allclose(got, expected, atol=1e-9):
                 continue
@@ -71,6 +71,18 @@ def check_oracle_action(oracle_action: Callable, seeds: Sequence[int] = (0,), ba
                 hint = "a = clip(goal - position, -0.1, 0.1), coordinate by coordinate."
             fail(f"{where} is wrong.", expected=expected, got=got, hint=hint)
     passed(f"oracle_action matches clip(g - x, -0.1, 0.1) on {len(seeds) * len(cases)} cases" + (" (batched)" if batched else ""))
+
+
+def _call_oracle(oracle_action: Callable, position: np.ndarray, goal: np.ndarray):
+    """The student's oracle_action; on a batch of robots (B, 2), a failure says that it was a batch."""
+    try:
+        return call_student(oracle_action, position.copy(), goal.copy())
+    except CheckFailure as failure:
+        if position.ndim == 1:
+            raise
+        fail(f"{failure}\nHere position and goal were a batch of shape {position.shape}, one row per robot: write "
+             "oracle_action with array operations (np.clip of goal - position) so that it works for one robot, "
+             "shape (2,), and for a batch, shape (B, 2).")
 
 
 # -- exercise 3: the meta-test evaluation loop ------------------------------------------
