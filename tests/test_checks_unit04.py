@@ -149,7 +149,11 @@ def test_correct_critic_losses_pass():
         with torch.no_grad():
             y = reward_scale * rewards + gamma * (1 - dones) * target_next_value
         return torch.nn.functional.mse_loss(q1, y) + torch.nn.functional.mse_loss(q2, y)
-    for student in (critic_with(), under_no_grad, lambda *a: sac.q_loss(*a)):
+    def detaches_only_the_value(q1, q2, rewards, dones, target_next_value, gamma, reward_scale):
+        # rewards and done flags are data without a gradient: detaching V̄(s') makes y a constant
+        y = reward_scale * rewards + gamma * (1.0 - dones) * target_next_value.detach()
+        return ((q1 - y) ** 2).mean() + ((q2 - y) ** 2).mean()
+    for student in (critic_with(), under_no_grad, detaches_only_the_value, lambda *a: sac.q_loss(*a)):
         checks.check_critic_loss(student)
         checks.hidden_check_critic_loss(student)
 

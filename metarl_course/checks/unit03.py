@@ -20,7 +20,8 @@ from metarl_course.checks._core import CheckFailure, call_student, fail, passed,
 
 # -- exercise 1: the linear feature baseline -------------------------------------------------
 def baseline_variant(observations: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor, *, per_task: bool = True,
-                     time: bool = True, time_scale: float = 100.0, reg: float = 1e-5, clip: float | None = 10.0,
+                     time: bool = True, time_scale: float = 100.0, time_offset: int = 0, reg: float = 1e-5,
+                     clip: float | None = 10.0,
                      mask_features: bool = True, mask_returns: bool = True, lstsq: bool = False) -> np.ndarray:
     """rllab's baseline with every ingredient switchable, to name a student's mistake; with the defaults it
     equals ``policy_gradient.fit_linear_baseline`` (tested), which is what the checks compare against.
@@ -33,7 +34,7 @@ def baseline_variant(observations: torch.Tensor, returns: torch.Tensor, mask: to
     M, N, T, _ = obs.shape
     if clip is not None:
         obs = obs.clamp(-clip, clip)
-    t = (torch.arange(T, dtype=torch.float64) / time_scale).expand(M, N, T)[..., None]
+    t = ((torch.arange(T, dtype=torch.float64) + time_offset) / time_scale).expand(M, N, T)[..., None]
     columns = [obs, obs**2] + ([t, t**2, t**3] if time else []) + [torch.ones_like(t)]
     phi = torch.cat(columns, dim=-1)
     if mask_features:
@@ -102,6 +103,8 @@ def _baseline_hint(got: np.ndarray, obs, returns, mask) -> str:
         (dict(mask_features=False), "the padded steps (mask 0) were fitted as returns of 0: multiply the features by the "
                                     "mask as well, so those rows drop out of ΦᵀΦ and ΦᵀG."),
         (dict(clip=None), "clip the observations to [-10, 10] before building the features."),
+        (dict(time_offset=1), "the time feature is one step late: t = step / 100 with step = 0, 1, ..., T - 1 "
+                              "(the first step is t = 0)."),
         (dict(time_scale=1.0), _SCALE_OR_RIDGE),
         (dict(reg=0.0), _SCALE_OR_RIDGE),
         (dict(reg=0.0, lstsq=True), _SCALE_OR_RIDGE),
@@ -110,8 +113,10 @@ def _baseline_hint(got: np.ndarray, obs, returns, mask) -> str:
         if same(baseline_variant(obs, returns, mask, **kwargs)):
             return hint
     if same(baseline_variant(obs, returns, mask), rtol=1e-2):
-        return ("close, but not to 5 digits: do the solve in float64 (observations.double() ...) and return "
-                "values.to(returns.dtype); the normal equations of the t³ features are badly conditioned in float32.")
+        return ("close, but not to 5 digits. If you solved in float32, do the solve in float64 "
+                "(observations.double() ...) and return values.to(returns.dtype): the normal equations of the t³ "
+                "features are badly conditioned in float32. If you already did, compare your features and ridge "
+                "with the formula: " + _BASELINE_FORMULA)
     return _BASELINE_FORMULA
 
 
