@@ -20,6 +20,7 @@ def correct_evaluate(make_agent, env, tasks, n):
 
 def test_correct_functions_pass_all_cases():
     checks.check_split_tasks(correct_split, cases=[(10, 3, 0), (4, 4, 1), (4, 0, 2)])
+    checks.check_split_tasks(lambda t, n, s: list(correct_split(t, n, s)))   # a pair as a list unpacks the same
     checks.check_oracle_action(lambda p, g: np.clip(g - p, -0.1, 0.1), seeds=[0, 1], batched=True)
     checks.check_evaluate_adaptation(correct_evaluate)
     checks.check_evaluate_adaptation(correct_evaluate, family="bandit")

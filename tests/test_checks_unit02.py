@@ -136,7 +136,7 @@ def _posterior(counts, visits, reward_sums):
     (sampler(axis=-2), "do not sum to 1"),
     (sampler(global_rng=True), "seeded alike gave different"),
     (lambda c, v, r, rng: (sampler()(c, v, r, rng)[0] * 0 + 1 / c.shape[-1] + 0 * rng.random(), sampler()(c, v, r, rng)[1]),
-     "not the posterior mean"),
+     "every draw has the same transition probabilities P"),
     (lambda c, v, r, rng: sampler()(c, v, r, rng)[0], "must return a tuple"),
     (lambda c, v, r, rng: (sampler()(c, v, r, rng)[0][..., 0, :], sampler()(c, v, r, rng)[1]), "wrong shape"),
 ])

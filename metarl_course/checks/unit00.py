@@ -21,7 +21,7 @@ def check_split_tasks(split_tasks: Callable, cases: Sequence[tuple[int, int, int
     for n, n_test, seed in cases:
         tasks = Navigation2DEnv().sample_tasks(n, seed=1000 + seed)
         result = call_student(split_tasks, tasks, n_test, seed)
-        if not (isinstance(result, tuple) and len(result) == 2):
+        if not (isinstance(result, (tuple, list)) and len(result) == 2):   # a pair that unpacks as two
             fail(f"split_tasks must return a tuple (meta_train, meta_test); got {type(result).__name__}.")
         train, test = (list(part) for part in result)
         ref_train, ref_test = evaluation.split_tasks(tasks, n_test, seed)
@@ -94,6 +94,7 @@ class _GuardedEnv:
         self.done = True
         self.steps = 0
         self.task_resets = 0
+        self.observation = self.previous = None     # copies of what the env last returned, and the one before
 
     def __getattr__(self, name):
         return getattr(self.env, name)
@@ -104,45 +105,69 @@ class _GuardedEnv:
 
     def reset(self, **kwargs):
         self.done = False
-        return self.env.reset(**kwargs)
+        out = self.env.reset(**kwargs)
+        self.observation = np.array(out[0], copy=True)
+        return out
 
     def step(self, action):
         if self.done:
             raise RuntimeError("env.step was called after the episode ended (or before env.reset). "
                                "Reset at the start of each episode and stop when terminated or truncated is True.")
+        self.previous = self.observation
         out = self.env.step(action)
         self.done = bool(out[2] or out[3])
+        self.observation = np.array(out[0], copy=True)
         self.steps += 1
         return out
 
 
 class _SpyAgent:
-    """Moves right in its first episode and up afterwards: its returns reveal its memory."""
+    """Moves right in its first episode and up afterwards: its returns reveal its memory. It also
+    notes what it is handed that is not what the environment said (``mistakes``)."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, env: _GuardedEnv) -> None:
         self.kind = kind  # 'nav' or 'bandit'
+        self.env = env
         self.episodes_seen = 0
         self.observed = 0
+        self.mistakes: set[str] = set()
 
     def act(self, observation):
+        if not np.array_equal(np.asarray(observation), np.asarray(self.env.observation)):
+            self.mistakes.add("act")
         if self.kind == "bandit":
             return min(self.episodes_seen, 2)
         return np.array([0.1, 0.0] if self.episodes_seen == 0 else [0.0, 0.1], dtype=np.float32)
 
     def observe(self, observation, action, reward, next_observation, done) -> None:
         self.observed += 1
+        if bool(done) != self.env.done:
+            self.mistakes.add("done")
+        if not (np.array_equal(np.asarray(next_observation), np.asarray(self.env.observation))
+                and np.array_equal(np.asarray(observation), np.asarray(self.env.previous))):
+            self.mistakes.add("observations")
         if done:
             self.episodes_seen += 1
 
 
+_SPY_HINTS = {
+    "done": "observe's done flag is wrong: pass done = terminated or truncated (a navigation episode ends by "
+            "truncation at the horizon, a bandit pull by termination).",
+    "act": "agent.act was not given the current observation: start from obs = env.reset(...)[0], and after "
+           "each step set obs = next_obs.",
+    "observations": "agent.observe(obs, action, reward, next_obs, done) must get the observation the action "
+                    "was taken in and the one the step returned.",
+}
+
+
 def _evaluate_with_spy(evaluate_fn: Callable, env, tasks, n_episodes: int, kind: str, student: bool):
     agents: list[_SpyAgent] = []
+    guarded = _GuardedEnv(env)
 
     def make_agent() -> _SpyAgent:
-        agents.append(_SpyAgent(kind))
+        agents.append(_SpyAgent(kind, guarded))
         return agents[-1]
 
-    guarded = _GuardedEnv(env)
     if student:
         returns = call_student(evaluate_fn, make_agent, guarded, tasks, n_episodes, name="evaluate_adaptation")
     else:
@@ -177,6 +202,9 @@ def check_evaluate_adaptation(evaluate_adaptation: Callable, seed: int = 0, fami
     if observed != len(tasks) * n_episodes * horizon:
         fail(f"{where}: agent.observe was called {observed} times for {guarded.steps} environment steps.",
              hint="call agent.observe(obs, action, reward, next_obs, done) after every step, with done = terminated or truncated.")
+    for mistake in ("done", "act", "observations"):
+        if any(mistake in agent.mistakes for agent in agents):
+            fail(f"{where}: {_SPY_HINTS[mistake]}")
     expect_close(got, expected, f"{where}: the returns (rows = tasks, columns = episodes)",
                  hint="a return is the sum of the rewards of one episode; row i is task i, column k its k-th episode.")
     passed(f"{where}: fresh agent per task, memory kept across episodes, returns exact")

@@ -19,12 +19,28 @@ from metarl_course.checks._core import as_array, call_student, expect_close, fai
 
 
 # -- exercise 1: UCB1 ---------------------------------------------------------------------
-def _ucb1_index(successes: np.ndarray, failures: np.ndarray, c: float) -> np.ndarray:
+def _ucb1_index(successes: np.ndarray, failures: np.ndarray, c: float, whole_batch_t: bool = False) -> np.ndarray:
     pulls = successes + failures
     t = np.maximum(pulls.sum(axis=1, keepdims=True), 1.0)  # pulls so far in each trial (row)
+    if whole_batch_t:                                       # a mistake: t counted over every trial of the batch
+        t = np.maximum(pulls.sum(), 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         index = successes / pulls + c * np.sqrt(2.0 * np.log(t) / pulls)
     return np.where(pulls == 0, np.inf, index)
+
+
+def _few_beside_many(c: float) -> tuple[np.ndarray, np.ndarray]:
+    """Two trials: one after a few pulls, whose best arm changes if t counted the pulls of the other trial
+    too (600 pulls), and that other trial. Found by a seeded search, so it holds for any c."""
+    many_s, many_f = np.array([300.0, 200.0, 250.0, 100.0]), np.array([200.0, 300.0, 250.0, 150.0])
+    rng = np.random.default_rng(0)
+    while True:
+        pulls = rng.integers(1, 8, size=4).astype(float)
+        s = np.floor(rng.uniform(0, 1, 4) * (pulls + 1)).clip(max=pulls)
+        S, F = np.stack([s, many_s]), np.stack([pulls - s, many_f])
+        right, wrong = _ucb1_index(S, F, c)[0], _ucb1_index(S, F, c, whole_batch_t=True)[0]
+        if right[wrong.argmax()] < right.max() - 0.05 and (right >= right.max() - 1e-9).sum() == 1:
+            return S, F
 
 
 def _arms(value, batch: int, k: int, what: str) -> np.ndarray:
@@ -43,7 +59,8 @@ def check_ucb1(ucb1: Callable, seeds: Sequence[int] = (0,), c: float = 1.0) -> N
         successes = np.floor(rng.uniform(0, 1, size=pulls.shape) * (pulls + 1)).clip(max=pulls)
         failures = pulls - successes
         untried = np.array([[3.0, 0.0, 1.0, 2.0], [0.0, 0.0, 0.0, 0.0]]), np.array([[1.0, 0.0, 2.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
-        for s, f, label in ((successes, failures, "every arm tried"), (*untried, "some arms never tried")):
+        for s, f, label in ((successes, failures, "every arm tried"), (*untried, "some arms never tried"),
+                            (*_few_beside_many(c), "a trial of few pulls beside one of many")):
             index = _ucb1_index(s, f, c)
             got = _arms(call_student(ucb1, s.copy(), f.copy(), np.random.default_rng(seed), c=c), len(s), 4, "the arms")
             rows = np.arange(len(s))
@@ -54,7 +71,19 @@ def check_ucb1(ucb1: Callable, seeds: Sequence[int] = (0,), c: float = 1.0) -> N
             r = int(np.argmax(wrong))
             where = f"ucb1 with successes {s[r].tolist()}, failures {f[r].tolist()}, c={c} ({label})"
             pulled, mean = s[r] + f[r], np.divide(s[r], s[r] + f[r], out=np.zeros(4), where=s[r] + f[r] > 0)
-            if (pulled == 0).any() and pulled[got[r]] > 0:
+
+            def chosen_by(variant: np.ndarray) -> bool:
+                """Does a mistaken index explain every arm: in every row, one of its best arms?"""
+                return bool((variant[rows, got] >= variant.max(axis=1) - 1e-9).all())
+
+            mistakes = [(_ucb1_index(s, f, c, whole_batch_t=True), "t is the number of pulls so far in that trial, "
+                         "the sum of its own row's n_a, not the pulls of the whole batch: every trial is a separate bandit."),
+                        (_ucb1_index(s, f, 1.0), f"the bonus is scaled by c (here c = {c}): index_a = s_a / n_a + "
+                                                 "c * sqrt(2 ln t / n_a).")][: 2 if c != 1.0 else 1]
+            explained = [hint for variant, hint in mistakes if chosen_by(variant)]
+            if explained:
+                hint = explained[0] if len(explained) == 1 else "one of two mistakes fits these arms: " + " Or: ".join(explained)
+            elif (pulled == 0).any() and pulled[got[r]] > 0:
                 hint = "an arm that was never pulled has an infinite index: try every arm once before using the formula."
             elif got[r] == int(np.argmax(mean)):
                 hint = "that is the greedy arm; add the exploration bonus c * sqrt(2 ln t / n_a)."
@@ -152,6 +181,9 @@ def check_rl2_inputs(rl2_inputs: Callable, seed: int = 0) -> None:
     if np.allclose(got[1:], want[1:]) and got[0, obs_dim + k - 1] == 1:
         hint = ("at the first step prev_action is -1, and onehot[-1] sets the *last* column (Python's negative indexing): "
                 "leave the one-hot all zeros where prev_action < 0.")
+    elif np.allclose(got[1:], want[1:]) and got[0, obs_dim] == 1:
+        hint = ("at the first step prev_action is -1, which means no action yet, and column 0 was set (clamping -1 "
+                "to 0 does that): leave the one-hot all zeros where prev_action < 0.")
     elif np.allclose(got[:, :obs_dim], want[:, :obs_dim]) and np.allclose(got[:, obs_dim:obs_dim + k], want[:, obs_dim:obs_dim + k]) \
             and np.allclose(got[:, -2:], want[:, [-1, -2]]):
         hint = "reward and done flag are swapped: the order is [o, onehot(a), r, d]."
@@ -231,7 +263,26 @@ def check_collect_trials(collect_trials: Callable, seed: int = 0, n: int = 6) ->
         again = call_student(collect_trials, policy, _deterministic_bandit(means, n), rl2.rl2_inputs)
         if torch.equal(again.actions, expected.actions):
             fail("with greedy=False the actions are always the greedy ones.", hint="sample: action = dist.sample() unless greedy.")
+    _check_observations_move_on(collect_trials, seed)
     passed(f"collect_trials keeps the memory across the {n} episodes of a trial and matches the reference rollout")
+
+
+def _check_observations_move_on(collect_trials: Callable, seed: int) -> None:
+    """Bandit observations never change, so a rollout that keeps the first one passes on bandits: replay the
+    reference on trials of small MDPs (unit 02's), whose observation is the one-hot state."""
+    from metarl_course.envs.tabular_mdp import sample_mdps
+
+    transitions, mean_rewards = sample_mdps(4, seed=seed, n_states=3, n_actions=2)
+    torch.manual_seed(seed)
+    policy = rl2.RL2Policy(3 + 2 + 2, 2, hidden_size=8)
+    expected = rl2.collect_trials(policy, rl2.MDPTrials(transitions, mean_rewards, 2, seed=seed), rl2.rl2_inputs,
+                                  greedy=True)
+    got = call_student(collect_trials, policy, rl2.MDPTrials(transitions, mean_rewards, 2, seed=seed), rl2.rl2_inputs,
+                       greedy=True)
+    if not torch.allclose(got.inputs[..., :3], expected.inputs[..., :3]):
+        fail("collect_trials on trials of small MDPs (the observation is the one-hot state, which changes every step): "
+             "the observations fed to the policy are not the environment's.",
+             hint="after each step the next observation becomes the current one: obs = next_obs.")
 
 
 # -- exercise 6: GAE ------------------------------------------------------------------------

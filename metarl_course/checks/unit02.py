@@ -60,6 +60,10 @@ def _q_mistake(got: np.ndarray, transitions, mean_rewards, horizon) -> str:
     if same(_backward(transitions, mean_rewards, horizon, value=lambda q: q.mean(axis=-1))) or \
             same(_backward(transitions, mean_rewards, horizon, value=lambda q: q.sum(axis=-1))):
         return "the next state's value is V_{h+1}(s') = max_a' Q_{h+1}(s', a'): take the max over the next actions."
+    if got.shape[-1] == got.shape[-2] and same(_backward(transitions, mean_rewards, horizon,
+                                                         value=lambda q: q.max(axis=-2))):
+        return ("the max is over the wrong axis: V_{h+1}(s') = max_a' Q_{h+1}(s', a') takes the max over the LAST "
+                "axis (the actions), q[..., h + 1, :, :].max(axis=-1), not over the states.")
     if same(_backward(transitions, mean_rewards, horizon, expectation="...tas,...t->...sa")):
         return ("the expectation sums over the wrong axis of P: transitions[..., s, a, s'] is P(s' | s, a), "
                 "so sum over the LAST axis: (transitions * V[..., None, None, :]).sum(-1).")
@@ -108,7 +112,13 @@ def check_finite_horizon_q(finite_horizon_q: Callable, seeds: Sequence[int] = (0
     transitions, mean_rewards, horizon, expected = tiny_mdp()
     _check_q_case(finite_horizon_q, transitions, mean_rewards, horizon,
                   "finite_horizon_q on the 2-state, 2-action MDP with T = 2 (solved by hand in the text)", expected)
-    cases = 1
+    # a square MDP (S = A) first: a max over the wrong axis then gives wrong numbers, which can be named,
+    # instead of an error about shapes
+    transitions, mean_rewards = sample_mdps(1, seed=seeds[0] + 50, n_states=3, n_actions=3)
+    _check_q_case(finite_horizon_q, transitions[0], mean_rewards[0], 4,
+                  "finite_horizon_q on a random MDP with as many states as actions (S = A = 3, T = 4)",
+                  baselines.finite_horizon_q(transitions[0], mean_rewards[0], 4))
+    cases = 2
     for seed in seeds:
         n_states, n_actions, horizon = (4, 3, 5) if seed % 2 == 0 else (10, 5, 10)
         transitions, mean_rewards = sample_mdps(1, seed=seed, n_states=n_states, n_actions=n_actions)
@@ -167,7 +177,7 @@ def _draw(sample_posterior_mdp: Callable, counts, visits, reward_sums, n_draws: 
         fail(f"{where} (the counts of {n_draws} trials stacked along a leading batch dimension):\n{error}",
              hint="the inputs can have leading batch dimensions (one trial per row): work on whole arrays, e.g. "
                   "rng.standard_gamma(1 + transition_counts) and a sum over axis=-1.")
-    if not (isinstance(result, tuple) and len(result) == 2):
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
         fail(f"{where}: sample_posterior_mdp must return a tuple (transitions, mean_rewards); got {type(result).__name__}.")
     transitions, mean_rewards = result
     transitions = np.asarray(transitions, dtype=np.float64)
@@ -209,6 +219,13 @@ def check_sample_posterior_mdp(sample_posterior_mdp: Callable, cases: Sequence[i
             fail(f"{where}: all {n_draws} draws are the same MDP.",
                  hint="PSRL plans in a random MDP drawn from the posterior; returning the posterior mean (or one "
                       "draw shared by every row) is the greedy agent. Draw new random numbers for every entry.")
+        for name, spread, shape in (("mean rewards mu", got_m_var, "mean_rewards' shape, leading dimensions included"),
+                                    ("transition probabilities P", got_p_var, "transition_counts' shape, leading "
+                                                                              "dimensions included")):
+            if np.all(spread < 1e-12):
+                fail(f"{where}: every draw has the same {name} (the other part does vary).",
+                     hint=f"the inputs have a leading batch dimension (one trial per row): draw the random numbers with "
+                          f"the full shape ({shape}), not one draw shared by every row.")
         again = call_student(sample_posterior_mdp, counts.copy(), visits.copy(), reward_sums.copy(),
                              np.random.default_rng(123), name="sample_posterior_mdp")
         twice = call_student(sample_posterior_mdp, counts.copy(), visits.copy(), reward_sums.copy(),
@@ -316,7 +333,7 @@ def check_trial_step(trial_step: Callable, seed: int = 0, batch_size: int = 4, n
         exp_obs, exp_rewards, exp_dones = reference_trial_step(reference, actions[t])
         episode, step = divmod(t, horizon)
         at = f"{where}: step {step + 1} of episode {episode + 1}"
-        if not (isinstance(result, tuple) and len(result) == 3):
+        if not (isinstance(result, (tuple, list)) and len(result) == 3):
             fail(f"{at}: trial_step must return a tuple (observations, rewards, dones); got {type(result).__name__}.")
         if student.steps - steps_before != 1:
             fail(f"{at}: mdp.step was called {student.steps - steps_before} times in one call of trial_step.",
