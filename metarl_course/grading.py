@@ -51,6 +51,13 @@ from metarl_course.pipeline import (INLINE_PLOTS, REPO_ROOT, GradeReport, course
                                     with_interpreter_on_path)
 
 OK = "ok"
+# Inside a submission's own grading course nbgrader knows the student by this id, not by the folder's name:
+# nbgrader reads ids as glob patterns ("Doe, Jane [42]" matches nothing) and a name that is not valid UTF-8
+# cannot travel to the grading worker; the folder's name is used again for everything written to ``out``.
+COURSE_STUDENT = "student"
+# What a submission folder may not bring into the kernel's working directory, where it would be imported
+# before the installed package: the kit itself and the modules Python imports at start-up.
+_NEVER_IMPORTED_FROM_A_SUBMISSION = {"metarl_course", "sitecustomize", "usercustomize"}
 
 
 @dataclass(frozen=True)
@@ -129,21 +136,28 @@ def rebuild_submission(release, submitted) -> tuple[nbformat.NotebookNode, list[
 
     rebuilt = copy.deepcopy(release)
     rebuilt.cells = list(after.get(None, []))
+    extras_start = 0   # where the student's own cells after the previous kept cell begin
     for key, cell in zip(release_keys, release.cells):
         graded = isinstance(key, str)
         if not graded and key not in found:  # a plain cell the student changed or deleted: theirs is in `after`
             continue
         new = copy.deepcopy(cell)
-        if graded and key not in found:
-            notes.append(f"answer cell {key} was deleted (graded as unanswered)" if _is_answer(cell)
-                         else f"deleted cell {key} (restored)")
-        elif graded and _is_answer(cell):
-            new.source = found[key].get("source", "")
-        elif graded and _without_hidden_tests(found[key].get("source", "")) != _without_hidden_tests(cell.source):
-            notes.append(f"edited locked cell {key} (restored)")
         if new.cell_type == "code":
             new.outputs, new.execution_count = [], None
-        rebuilt.cells.append(new)
+        if graded and key not in found and _is_answer(cell):
+            # the release's empty answer goes back *before* the student's cells in its place, so that an
+            # answer re-typed in a new cell there is the definition the tests see
+            notes.append(f"answer cell {key} was deleted (its empty version was restored before your cells)")
+            rebuilt.cells.insert(extras_start, new)
+        else:
+            if graded and key not in found:
+                notes.append(f"deleted cell {key} (restored)")
+            elif graded and _is_answer(cell):
+                new.source = found[key].get("source", "")
+            elif graded and _without_hidden_tests(found[key].get("source", "")) != _without_hidden_tests(cell.source):
+                notes.append(f"edited locked cell {key} (restored)")
+            rebuilt.cells.append(new)
+        extras_start = len(rebuilt.cells)
         rebuilt.cells.extend(after.get(key, []))
     return rebuilt, notes
 
@@ -165,9 +179,9 @@ def _course_config(course: Path, root: Path, options: GradingOptions) -> str:
     lines = [
         "from nbconvert.preprocessors import ClearMetadataPreprocessor",
         "from nbgrader.preprocessors import IgnorePattern, LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata",
-        "from metarl_course.grading_execute import SafeExecute",
+        "from metarl_course.grading_execute import LimitOutputBytes, SafeExecute",
         "c.Autograde.autograde_preprocessors = [SafeExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,",
-        "                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]",
+        "                                       LimitOutputBytes, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]",
         f"c.SandboxedKernelManager.use_sandbox = {options.use_sandbox!r}",
         f"c.SandboxedKernelManager.cpu_seconds = {options.limits.cpu_seconds}",
         f"c.SandboxedKernelManager.memory_bytes = {options.limits.memory_bytes}",
@@ -318,22 +332,26 @@ def grade_submission(student: str, folder: Path, unit: str, master: Path, work: 
         return Graded(student, zeros, [f"unreadable notebook ({type(error).__name__}: {str(error)[:200]})"])
     release = nbformat.read(master / "release" / unit / f"{unit}.ipynb", as_version=4)
     rebuilt, notes = rebuild_submission(release, submitted)
-    target = course / "submitted" / student / unit
-    shutil.copytree(folder, target, ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+    target = course / "submitted" / COURSE_STUDENT / unit
+    left_out: list[str] = []
+    shutil.copytree(folder, target, ignore=_not_copied(folder, unit, left_out))
+    notes += left_out
     nbformat.write(rebuilt, target / f"{unit}.ipynb")
 
     backstop = 120 + 2 * options.cell_timeout * sum(c.cell_type == "code" for c in rebuilt.cells)
+    worker_log = course / "worker.log"
+    start = time.perf_counter()
+    graded, printed = worker.grade(course, unit, COURSE_STUDENT, options.feedback, worker_log, backstop)
     log_path = out / "logs" / f"{student}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    graded, printed = worker.grade(course, unit, student, options.feedback, log_path, backstop)
-    with open(log_path, "a") as log:
+    with open(log_path, "w", errors="surrogateescape") as log:
+        log.write(worker_log.read_text(errors="replace") if worker_log.exists() else "")
         log.write(f"{printed}\n(graded in {time.perf_counter() - start:.1f} s)\n")
     notes += _event_notes(_read_events(course))
-    scores = _gradebook_scores(course, unit, student, cells) if graded else None
+    scores = _gradebook_scores(course, unit, COURSE_STUDENT, cells) if graded else None
     if scores is None:
         return Graded(student, zeros, notes + [f"autograding failed (see logs/{student}.log)"])
-    executed_path = course / "autograded" / student / unit / f"{unit}.ipynb"
+    executed_path = course / "autograded" / COURSE_STUDENT / unit / f"{unit}.ipynb"
     executed = nbformat.read(executed_path, as_version=4) if executed_path.exists() else None
     notes = _error_notes(executed, options.limits) + notes
     unearned = {name for name in _did_not_pass(executed, cells) if scores[name] > 0}
@@ -341,12 +359,38 @@ def grade_submission(student: str, folder: Path, unit: str, master: Path, work: 
         scores[name] = 0.0
         notes.append(f"cell {name} did not run to completion: counted 0")
     for kind in ("autograded", "feedback"):
-        source, dest = course / kind / student / unit, out / kind / student / unit
-        if dest.exists():
-            shutil.rmtree(dest)
+        source = course / kind / COURSE_STUDENT / unit
         if source.exists():
-            shutil.copytree(source, dest)
+            shutil.copytree(source, out / kind / student / unit)
     return Graded(student, scores, notes)
+
+
+def _not_copied(folder: Path, unit: str, notes: list[str]) -> Callable[[str, list[str]], set[str]]:
+    """``copytree``'s ignore for the submission ``folder``: what stays out of the grading course, each with a note.
+
+    The notebook is rebuilt, not copied. Links are not followed (they could point anywhere on the grader's
+    disk). A module or package that would be imported in place of the kit, or at the kernel's start, is left
+    out. Other notebooks are not graded, and the status says so (work done in a copy is otherwise lost silently).
+    """
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        top = Path(directory) == Path(folder)
+        skipped = {name for name in names if name == ".ipynb_checkpoints" or (top and name == f"{unit}.ipynb")}
+        for name in sorted(set(names) - skipped):
+            path = os.path.join(directory, name)
+            module = name[:-3] if name.endswith(".py") else name
+            if os.path.islink(path):
+                skipped.add(name)
+                notes.append(f"link {name} not copied")
+            elif name.endswith(".ipynb"):
+                skipped.add(name)
+                notes.append(f"other notebook {name} not graded")
+            elif top and module in _NEVER_IMPORTED_FROM_A_SUBMISSION:
+                skipped.add(name)
+                notes.append(f"{name} not copied (it would replace the kit's code)")
+        return skipped
+
+    return ignore
+
 
 
 # -- the class -------------------------------------------------------------------------
@@ -378,8 +422,12 @@ def find_submissions(submissions: Path, unit: str) -> dict[str, Path]:
 
 def _grade_folder(student: str, folder: Path, work: Path, unit: str, master: Path, cells: list[str], out: Path,
                   options: GradingOptions, root: Path, worker: Worker) -> Graded:
-    """One student's row, whatever happens: a failure of the grader itself is reported, not raised."""
+    """One student's row, whatever happens: a failure of the grader itself is reported, not raised.
+    What an earlier run wrote for this student and unit is removed first, so nothing stale survives."""
     work.mkdir()
+    for old in (out / "autograded" / student / unit, out / "feedback" / student / unit):
+        shutil.rmtree(old, ignore_errors=True)
+    (out / "logs" / f"{student}.log").unlink(missing_ok=True)
     try:
         if not (folder / f"{unit}.ipynb").is_file():
             return Graded(student, {c: 0.0 for c in cells}, [f"no {unit}.ipynb in the submission"])
@@ -441,7 +489,7 @@ def grade_class(unit: str, submissions: Path, out: Path, root: Path = REPO_ROOT,
 
 def write_csv(report: GradeReport, path: Path) -> None:
     fields = ["student", *report.cells, "total", "status"]
-    with open(path, "w", newline="") as f:
+    with open(path, "w", newline="", errors="surrogateescape") as f:   # a folder name's bytes, as on disk
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         writer.writerow({"student": "(max)", **report.max_points, "total": sum(report.max_points.values()), "status": ""})

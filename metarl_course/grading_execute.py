@@ -34,6 +34,7 @@ from nbformat.notebooknode import NotebookNode
 from traitlets import Bool, Integer
 
 from nbgrader.preprocessors import Execute
+from nbgrader.preprocessors.base import NbGraderPreprocessor
 from metarl_course import sandbox
 
 EVENTS_VARIABLE = "METARL_GRADING_EVENTS"
@@ -196,3 +197,35 @@ def _grade_id(cell: NotebookNode | None) -> str | None:
 
 def _cell_name(cell: NotebookNode | None, index: int | None) -> str:
     return _grade_id(cell) or f"#{index}"
+
+
+class LimitOutputBytes(NbGraderPreprocessor):
+    """Cut every output to ``max_chars`` characters (an image to ``max_image_chars`` of base64).
+
+    nbgrader's ``LimitOutput`` counts lines, so one print of a long list (one line of 60 MB) went
+    whole into the graded notebook and the feedback page. Runs after execution, before saving."""
+
+    max_chars = Integer(100_000, help="characters kept of each text output").tag(config=True)
+    max_image_chars = Integer(2_000_000, help="base64 characters kept of each image").tag(config=True)
+
+    def _cut(self, text: str) -> str:
+        return text if len(text) <= self.max_chars else (
+            text[:self.max_chars] + f"\n... [{len(text) - self.max_chars} more characters cut by the grader]")
+
+    def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if isinstance(output.get("text"), str):
+                output["text"] = self._cut(output["text"])
+            if "traceback" in output:
+                output["traceback"] = [self._cut(line) for line in output["traceback"]]
+            data = output.get("data", {})
+            notes = []
+            for mime in [m for m in data if m.startswith("image/")]:
+                if isinstance(data[mime], str) and len(data[mime]) > self.max_image_chars:
+                    notes.append(f"[an image of {len(data.pop(mime))} base64 characters, left out by the grader]")
+            for mime, value in data.items():
+                if isinstance(value, str) and not mime.startswith("image/"):
+                    data[mime] = self._cut(value)
+            if notes:
+                data["text/plain"] = "\n".join(([data["text/plain"]] if "text/plain" in data else []) + notes)
+        return cell, resources

@@ -54,8 +54,8 @@ class SandboxUnavailable(RuntimeError):
     """bubblewrap is missing or cannot create namespaces on this machine."""
 
 
-INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`; `make venv` does it "
-                "when it runs as root), or grade with --no-sandbox on a machine you do not mind students' code running on")
+INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`; `make sandbox`, which `make test` and "
+                "`make grade` run, does it as root), or grade with --no-sandbox on a machine you do not mind students' code running on")
 
 # System folders a Python kernel needs: executables, shared libraries and their caches.
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32",

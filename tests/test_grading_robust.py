@@ -22,7 +22,7 @@ import threading
 import nbformat
 import pytest
 
-from grading_toy import POINTS, REPO, UNIT, load_corpus, student_notebook, write_broken, write_course
+from grading_toy import ANSWERS, POINTS, REPO, UNIT, load_corpus, student_notebook, write_broken, write_course
 from metarl_course import grading, pipeline, sandbox
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox (bubblewrap) is Linux-only")
@@ -171,6 +171,57 @@ def test_parallel_grading_equals_one_at_a_time_and_reruns_change_nothing(toy, tm
     assert (tmp_path / "parallel" / "grades.csv").read_text() == first
     graded = sorted(p.name for p in (tmp_path / "parallel" / "autograded").iterdir())
     assert graded == sorted(serial.by_student()), "re-running left extra or missing folders"
+
+
+@pytest.mark.slow
+def test_odd_folder_names_extra_files_retyped_answers_long_outputs_and_regrading(toy, tmp_path):
+    """From an instructor's audit: names nbgrader reads as globs or that are not UTF-8, files that must not
+    reach the kernel, work in another notebook, an answer re-typed in a new cell, a 10 MB line of output,
+    and a regrade after the notebook became unreadable."""
+    import os
+
+    submissions, out = tmp_path / "submitted", tmp_path / "out"
+    odd = os.fsdecode(b"m\xfcller")                                  # latin-1 bytes, not UTF-8
+    names = ["Doe, Jane [42]", odd, "shadow", "linked", "copy", "retyped", "loud"]
+    for name in names:
+        (submissions / name / UNIT).mkdir(parents=True)
+        nbformat.write(student_notebook(toy, name != "shadow"), submissions / name / UNIT / f"{UNIT}.ipynb")
+    folder = {name: submissions / name / UNIT for name in names}
+    (folder["shadow"] / "metarl_course").mkdir()
+    (folder["shadow"] / "metarl_course" / "__init__.py").write_text("")
+    (folder["shadow"] / "helper.py").write_text("X = 1\n")                      # an ordinary module is copied
+    (tmp_path / "secret.txt").write_text("INSTRUCTOR-ONLY")
+    (folder["linked"] / "notes.txt").symlink_to(tmp_path / "secret.txt")
+    nbformat.write(student_notebook(toy, False), folder["copy"] / f"{UNIT}-Copy1.ipynb")
+    retyped = student_notebook(toy, True)
+    index = next(i for i, c in enumerate(retyped.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "mean")
+    retyped.cells[index] = nbformat.v4.new_code_cell(ANSWERS["mean"])             # the answer cell deleted, re-typed
+    nbformat.write(retyped, folder["retyped"] / f"{UNIT}.ipynb")
+    loud = student_notebook(toy, True)
+    loud.cells.append(nbformat.v4.new_code_cell("print('x' * 10_000_000)"))
+    nbformat.write(loud, folder["loud"] / f"{UNIT}.ipynb")
+
+    report = pipeline.grade(UNIT, submissions, out, root=toy, jobs=2, limits=LIMITS)
+    rows = report.by_student()
+    full = sum(POINTS.values())
+    for name in ("Doe, Jane [42]", odd, "linked", "copy", "retyped", "loud"):
+        assert rows[name]["total"] == full, (name, rows[name])
+    assert rows["shadow"]["total"] == 0 and "metarl_course not copied" in rows["shadow"]["status"]
+    assert not (out / "autograded" / "shadow" / UNIT / "metarl_course").exists()
+    assert (out / "autograded" / "shadow" / UNIT / "helper.py").exists()
+    assert rows["linked"]["status"] == "link notes.txt not copied"
+    assert not (out / "autograded" / "linked" / UNIT / "notes.txt").exists()
+    assert rows["copy"]["status"] == f"other notebook {UNIT}-Copy1.ipynb not graded"
+    assert rows["retyped"]["status"].startswith("answer cell mean was deleted")
+    assert (out / "autograded" / "loud" / UNIT / f"{UNIT}.ipynb").stat().st_size < 1_000_000
+    with open(out / "grades.csv", newline="", errors="surrogateescape") as f:
+        assert sorted(r["student"] for r in csv.DictReader(f))[1:] == sorted(names)   # (max) sorts first
+    # regrade after one notebook became unreadable: its old feedback and executed notebook are gone
+    (folder["retyped"] / f"{UNIT}.ipynb").write_text("{ not json")
+    again = pipeline.grade(UNIT, submissions, out, root=toy, jobs=2, limits=LIMITS, feedback=False)
+    assert again.by_student()["retyped"]["status"].startswith("unreadable notebook")
+    assert not (out / "feedback" / "retyped").exists() or not any((out / "feedback" / "retyped").rglob("*.html"))
+    assert not (out / "autograded" / "retyped" / UNIT).exists()
 
 
 def test_rebuild_restores_the_instructors_cells(toy):
