@@ -446,6 +446,9 @@ def grade_class(unit: str, submissions: Path, out: Path, root: Path = REPO_ROOT,
     ``progress(graded, done, total)`` is called as each submission finishes.
     """
     submissions, out = Path(submissions).resolve(), Path(out).resolve()  # the grading workers run elsewhere
+    if not submissions.is_dir():
+        raise SystemExit(f"no folder {submissions}: --submissions is the folder that holds one folder per student, "
+                         f"<student>/{unit}/{unit}.ipynb")
     folders = find_submissions(submissions, unit)
     if not folders:
         raise SystemExit(f"no submissions found as {submissions}/<student>/{unit}/{unit}.ipynb")

@@ -272,3 +272,5 @@ def test_grade_command_reports_progress_and_odd_folders(tmp_path, capsys, monkey
     assert "2 submissions in" in printed and "1 with a status other than ok" in printed
     with open(tmp_path / "out" / "grades.csv") as f:
         assert [r["student"] for r in csv.DictReader(f)] == ["(max)", "blank", "nobook"]
+    with pytest.raises(SystemExit, match="no folder .*submited: --submissions is the folder that holds"):
+        cli.main(["grade", "00", "--submissions", "submited", "--out", "out"])          # a typo
