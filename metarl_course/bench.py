@@ -3,8 +3,9 @@
 Each unit registers its benchmarks with ``@register``. A benchmark is a function
 ``fn(preset, seeds) -> (rows, figure)``: ``rows`` is a list of dicts
 ``{"method", <setting columns>..., "mean", "stderr", "n"}`` and ``figure`` a matplotlib
-figure (or None). ``run_benchmark`` adds what makes a number trustworthy (preset, seeds,
-commit, machine, wall time) and writes ``FILE.json`` and ``FILE.png``.
+figure (or None: ``rows_figure`` then draws the rows). ``run_benchmark`` adds what makes a
+number trustworthy (the setting, preset, seeds, commit, machine, wall time) and writes
+``FILE.json`` and ``FILE.png``.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ def run_benchmark(name: str, preset: str, out: Path, seeds: list[int] | None = N
     start = time.perf_counter()
     with overridden(overrides or {}):
         rows, figure = bench.fn(preset, seeds)
+        setting = bench_setting(name, preset)
     wall = time.perf_counter() - start
     for row in rows:
         missing = [k for k in REQUIRED_ROW_KEYS if k not in row]
@@ -103,6 +105,7 @@ def run_benchmark(name: str, preset: str, out: Path, seeds: list[int] | None = N
         "machine": describe_machine(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seeds": seeds,
+        "setting": setting,
         "overrides": overrides or {},
         "wall_seconds": round(wall, 3),
         "rows": rows,
@@ -110,6 +113,49 @@ def run_benchmark(name: str, preset: str, out: Path, seeds: list[int] | None = N
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
-    if figure is not None:
-        figure.savefig(out.with_suffix(".png"), dpi=120, bbox_inches="tight")
+    if figure is None:
+        figure = rows_figure(rows, f"{name} ({preset})")
+    figure.savefig(out.with_suffix(".png"), dpi=120, bbox_inches="tight")
     return result
+
+
+def bench_setting(name: str, preset: str) -> dict:
+    """The budgets the benchmark ran with: its preset section ``bench_<name>``, ``--set`` overrides applied."""
+    from metarl_course.presets import get_budget
+
+    try:
+        budget = vars(get_budget("bench_" + name.replace("-", "_"), preset))
+    except KeyError:
+        return {}
+    return {key: value for key, value in budget.items() if key != "preset"}
+
+
+_NOT_A_LABEL = {"method", "mean", "stderr", "n", "unit", "seed", "wall"}
+
+
+def rows_figure(rows: list[dict], title: str):
+    """A plain picture of any benchmark's rows: per unit of measurement, one bar per row (mean ± standard
+    error), labelled by its method and its setting columns. For benchmarks without a figure of their own."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    units: dict[str, list[dict]] = {}
+    for row in rows:
+        units.setdefault(str(row.get("unit", "")), []).append(row)
+    fig, axes = plt.subplots(len(units), 1, figsize=(9, 0.35 * len(rows) + 1.2 * len(units)), squeeze=False)
+    for ax, (unit, group) in zip(axes[:, 0], units.items()):
+        labels = [", ".join([str(r["method"])] + [f"{k} {v}" for k, v in r.items() if k not in _NOT_A_LABEL
+                                                  and isinstance(v, (str, int, float))]) for r in group]
+        means = [float(r["mean"]) for r in group]
+        ax.barh(range(len(group)), means, xerr=[float(r["stderr"]) for r in group], color="C0", capsize=3)
+        ax.set_yticks(range(len(group)), [label[:90] for label in labels], fontsize=7)
+        ax.invert_yaxis()
+        positive = [m for m in means if m > 0]
+        if positive and len(positive) == len(means) and max(positive) / min(positive) > 100:
+            ax.set_xscale("log")
+        ax.set_xlabel(unit, fontsize=8)
+    axes[0, 0].set_title(title)
+    fig.tight_layout()
+    return fig

@@ -205,7 +205,7 @@ def _pearl_point(preset: str, seeds: list[int], budget, config: PEARLConfig):
                      "curve": curve})
     rows += spread
     rows += time_meta_batch_update(config, budget.n_timed_steps)
-    return rows, _figure(rows, curves, n_exp)
+    return rows, figure_from_rows(rows)
 
 
 def _rows(success: np.ndarray, returns: np.ndarray, prior_only: np.ndarray, success_alg2: np.ndarray,
@@ -266,8 +266,14 @@ def time_meta_batch_update(config: PEARLConfig, n_steps: int) -> list[dict]:
     return rows
 
 
-def _figure(rows: list[dict], curves: list, n_exp: int):
+def figure_from_rows(rows: list[dict]):
+    """The bench's figure, drawn from its JSON rows alone (so a result file's PNG can be redrawn): the
+    success per meta-test trajectory, and each seed's meta-training curve (kept in its "PEARL training" row)."""
     import matplotlib.pyplot as plt
+
+    n_exp = len({r["trajectory"] for r in rows if r["method"] == "PEARL success"
+                 and str(r.get("phase", "")).startswith("exploration")})
+    curves = [(r["curve"], r["mean"]) for r in rows if r["method"] == "PEARL training"]
 
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     labels = {"PEARL success": ("C0", f"PEARL ({n_exp} exploration trajectories)"),

@@ -80,6 +80,7 @@ def test_rl2_baseline_benchmarks_at_ci_preset(tmp_path):
 
 def test_rl2_throughput_rows_are_seconds_per_update(tmp_path):
     rows = bench.run_benchmark("rl2-throughput", "ci", tmp_path / "t.json")["rows"]
+    assert (tmp_path / "t.png").stat().st_size > 5_000          # no figure of its own: the rows are drawn
     env_rows = {(r["env"], r["batch"]): r["mean"] for r in rows if r["method"] == "env-steps"}
     assert env_rows[("bandit", 1024)] > 10 * env_rows[("bandit", 1)]  # batching is what makes RL² trainable
     assert env_rows[("tabular-mdp", 1024)] > 10 * env_rows[("tabular-mdp", 1)]
@@ -116,6 +117,10 @@ def test_rl2_bandits_trains_each_trial_length_with_its_own_number_of_trials(tmp_
     result = bench.run_benchmark("rl2-bandits", "ci", tmp_path / "r.json", seeds=[0], overrides=overrides)
     rl2 = {r["method"]: r for r in result["rows"]}["rl2"]
     assert (rl2["episodes"], rl2["trials_per_update"]) == (10, 24)
+    # the JSON records the budgets the run used, the override included
+    saved = json.loads((tmp_path / "r.json").read_text())["setting"]
+    expected = {k: v for k, v in vars(get_budget("bench_rl2_bandits", "ci")).items() if k != "preset"}
+    assert saved == {**expected, "trials_n10": 24}
     for preset in ("ci", "laptop", "paper"):
         budget = get_budget("bench_rl2_bandits", preset)
         assert all(getattr(budget, f"trials_n{n}") > 0 for n in (10, 100, 500)), preset
@@ -276,6 +281,12 @@ def test_pearl_point_reports_success_per_trajectory_and_the_cost_of_looping_over
     assert all(r["phase"] == "exploration (z ~ prior)" for r in rows if "never updated" in r["method"])
     algorithm2 = sorted((r["trajectory"], r["phase"]) for r in rows if "Algorithm 2" in r["method"])
     assert algorithm2 == [(1, "exploration (z ~ prior)"), (2, "posterior"), (3, "posterior")]
+    # the figure can be redrawn from the JSON alone (benchmarks/results/redraw-png.py): the same panels and curves
+    saved = json.loads((tmp_path / "p.json").read_text())["rows"]
+    figure = pearl_bench.figure_from_rows(saved)
+    left, right = figure.axes
+    assert len(left.containers) == 3 and len(right.lines) == 2
+    assert right.lines[0].get_xdata().tolist() == [c[0] for c in next(r for r in saved if r["method"] == "PEARL training")["curve"]]
     # twenty steps of uniform random actions from the origin seldom reach a goal at distance 1
     assert next(r["mean"] for r in rows if r["method"] == "random policy") < 0.05
     training = next(r for r in rows if r["method"] == "PEARL training")
