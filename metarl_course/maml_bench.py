@@ -319,10 +319,11 @@ VALIDATION_SEED = 1
 
 # the bench runs ``n_tasks_kinds`` of these from ``first_task`` on (laptop: the two cheetah tasks; paper: all
 # four; ``--set bench_maml_cheetah.first_task=1 --set bench_maml_cheetah.n_tasks_kinds=1``: direction alone)
-LOCOMOTION_TASKS = {"HalfCheetah velocity": "metarl_course/HalfCheetahVel-v0",
-                    "HalfCheetah direction": "metarl_course/HalfCheetahDir-v0",
-                    "Ant velocity": "metarl_course/AntVel-v0",
-                    "Ant direction": "metarl_course/AntDir-v0"}
+# (-v1: the paper's step length, 0.01 s for the cheetah and 0.02 s for the ant; see envs/locomotion.py)
+LOCOMOTION_TASKS = {"HalfCheetah velocity": "metarl_course/HalfCheetahVel-v1",
+                    "HalfCheetah direction": "metarl_course/HalfCheetahDir-v1",
+                    "Ant velocity": "metarl_course/AntVel-v1",
+                    "Ant direction": "metarl_course/AntDir-v1"}
 
 
 def _locomotion_family(env_id: str, meta_batch: int, n_per_task: int, seed: int, device: str) -> TaskFamily:
@@ -388,7 +389,7 @@ def _mujoco_throughput_rows(n_envs: int, n_steps: int = 200) -> list[dict]:
 
     rows = []
     for n in sorted({1, n_envs}):
-        rate = measure_step_throughput("metarl_course/HalfCheetahVel-v0", n, n_steps)
-        rows.append({"method": "env-steps", "env": "HalfCheetahVel", "n_envs": n, "vector": "sync", "mean": rate,
+        rate = measure_step_throughput("metarl_course/HalfCheetahVel-v1", n, n_steps)
+        rows.append({"method": "env-steps", "env": "HalfCheetahVel-v1", "n_envs": n, "vector": "sync", "mean": rate,
                      "stderr": 0.0, "n": 1, "unit": "environment steps per second"})
     return rows

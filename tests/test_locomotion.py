@@ -10,8 +10,27 @@ import metarl_course.envs  # noqa: F401  (registers the ids)
 from metarl_course.envs.locomotion import (AntDirEnv, AntVelEnv, HalfCheetahDirEnv, HalfCheetahVelEnv,
                                            first_episode_mask, make_task_vector_env)
 
-LOCOMOTION_IDS = ["metarl_course/HalfCheetahVel-v0", "metarl_course/HalfCheetahDir-v0",
-                  "metarl_course/AntVel-v0", "metarl_course/AntDir-v0"]
+LOCOMOTION_IDS = [f"metarl_course/{name}-v{version}" for version in (1, 0)
+                  for name in ("HalfCheetahVel", "HalfCheetahDir", "AntVel", "AntDir")]
+
+
+@pytest.mark.parametrize("name, v1_step", [("HalfCheetahVel", 0.01), ("HalfCheetahDir", 0.01),
+                                           ("AntVel", 0.02), ("AntDir", 0.02)])
+def test_v1_steps_as_long_as_mamls_rllab_and_v0_as_gymnasium(name, v1_step):
+    """rllab (MAML's code) simulates one MuJoCo step per env step: 0.01 s (half_cheetah.xml), 0.02 s (ant.xml).
+    An episode of H = 200 steps is then 2 s / 4 s, and a torso that moves 0.1 m in one step runs at 10 / 5 m/s."""
+    v1, v0 = (gym.make(f"metarl_course/{name}-v{version}") for version in (1, 0))
+    assert v1.unwrapped.dt == pytest.approx(v1_step) and v0.unwrapped.dt == pytest.approx(0.05)
+    assert v1.spec.max_episode_steps == v0.spec.max_episode_steps == 200
+    v1.reset(seed=0)
+
+    def x():   # what gymnasium differentiates: the cheetah's root slider, the ant's torso body
+        env = v1.unwrapped
+        return float(env.get_body_com("torso")[0] if name.startswith("Ant") else env.data.qpos[0])
+
+    x_before = x()
+    _, _, _, _, info = v1.step(np.zeros(v1.action_space.shape))
+    assert info["x_velocity"] == pytest.approx((x() - x_before) / v1_step)
 
 
 @pytest.fixture(scope="module")

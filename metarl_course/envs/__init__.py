@@ -25,6 +25,14 @@ ENV_IDS = {
     # RL²'s random tabular MDPs: |S| = 10, |A| = 5, T = 10, Dirichlet(1) transitions.
     "metarl_course/TabularMDP-v0": ("metarl_course.envs.tabular_mdp:TabularMDPEnv", {}),
     # MAML's MuJoCo locomotion families on gymnasium's v5 models (see envs/locomotion.py), H = 200.
+    # -v1: one step is as long as in MAML's rllab (0.01 s for the cheetah, 0.02 s for the ant), so an
+    # episode lasts what the paper's did (2 s, 4 s); the MAML benchmarks use these.
+    "metarl_course/HalfCheetahVel-v1": ("metarl_course.envs.locomotion:HalfCheetahVelEnv", {"frame_skip": 1}, 200),
+    "metarl_course/HalfCheetahDir-v1": ("metarl_course.envs.locomotion:HalfCheetahDirEnv", {"frame_skip": 1}, 200),
+    "metarl_course/AntVel-v1": ("metarl_course.envs.locomotion:AntVelEnv", {"frame_skip": 2}, 200),
+    "metarl_course/AntDir-v1": ("metarl_course.envs.locomotion:AntDirEnv", {"frame_skip": 2}, 200),
+    # -v0: gymnasium's own step of 0.05 s (an episode of 10 s): the kit's earlier MAML results and the
+    # HalfCheetah-direction policy unit 03 ships (assets/) were made on these.
     "metarl_course/HalfCheetahVel-v0": ("metarl_course.envs.locomotion:HalfCheetahVelEnv", {}, 200),
     "metarl_course/HalfCheetahDir-v0": ("metarl_course.envs.locomotion:HalfCheetahDirEnv", {}, 200),
     "metarl_course/AntVel-v0": ("metarl_course.envs.locomotion:AntVelEnv", {}, 200),

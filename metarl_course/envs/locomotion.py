@@ -8,10 +8,21 @@ same task rewards replace the reward of gymnasium's ``HalfCheetahEnv`` and ``Ant
 official ``mujoco`` bindings). Horizon H = 200 for all four (the registered ids use
 ``max_episode_steps=200``), as in MAML.
 
+
+The length of a step. rllab's ``MujocoEnv`` simulates one MuJoCo step per environment step unless
+the model file names a ``frame_skip``, and rllab's ``half_cheetah.xml`` (timestep 0.01 s) and
+``ant.xml`` (0.02 s) name none: in MAML's experiments a step was 0.01 s for the cheetah and 0.02 s
+for the ant, so H = 200 steps were 2 s and 4 s. Gymnasium's v5 models have a timestep of 0.01 s
+and a default ``frame_skip`` of 5 (0.05 s per step, 10 s per episode). The registered ``-v1`` ids
+pass ``frame_skip=1`` (cheetah) and ``frame_skip=2`` (ant) and so keep the paper's step length and
+episode duration; the MAML benchmarks use them. The ``-v0`` ids keep gymnasium's 0.05 s: in 10 s
+a cheetah reaches and holds a far higher speed than in 2 s, so their returns are on another scale
+than the paper's (the kit's first MAML locomotion results, and the policy unit 03 ships, are -v0).
+
 Notation: a in [-1, 1]^d is the action (clipped to the action space before its cost, as
 rllab's ``normalize`` wrapper clipped it before the env saw it); v_x is the forward velocity
-of the torso, computed as gymnasium does: (x_after - x_before) / dt with dt = 5 * 0.01 s
-(cheetah: qpos[0]; ant: the torso body's x position).
+of the torso, computed as gymnasium does: (x_after - x_before) / dt, dt = frame_skip × the
+model's timestep (cheetah: qpos[0]; ant: the torso body's x position).
 
 HalfCheetahVel (task ``{"velocity": v*}``, v* ~ U[0, 2]; PEARL uses U[0, 3], see ``velocity_range``)
     r = -|v_x - v*| - 0.5 * 0.1 * ||a||^2,                      never terminates
