@@ -116,6 +116,9 @@ def run_benchmark(name: str, preset: str, out: Path, seeds: list[int] | None = N
     if figure is None:
         figure = rows_figure(rows, f"{name} ({preset})")
     figure.savefig(out.with_suffix(".png"), dpi=120, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)   # saved: a session that runs many benches keeps no open figures
     return result
 
 

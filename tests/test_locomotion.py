@@ -255,3 +255,16 @@ def test_a_reseeded_test_batch_starts_like_a_fresh_one_whatever_ran_before():
     returns(env, feats)
     env.reseed(1)
     np.testing.assert_array_equal(returns(env, feats), other)
+
+
+def test_making_a_v0_task_does_not_warn_that_v1_exists():
+    """Unit 03 runs its shipped policy on -v0 on purpose: gymnasium's "out of date" warning must not show
+    under the student's cell (checked in a fresh interpreter, outside pytest's own warning filters)."""
+    import subprocess
+    import sys
+
+    code = ("import warnings, gymnasium as gym, metarl_course.envs\n"
+            "gym.make('metarl_course/HalfCheetahDir-v0'); gym.make('metarl_course/AntVel-v0')\n")
+    result = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "out of date" not in result.stderr, result.stderr
