@@ -31,6 +31,7 @@ class LocomotionTaskBatch:
         self.envs = make_task_vector_env(env_id, first_tasks, n_per_task, seed)
         self.family = self.envs.envs[0].unwrapped
         self.key = self.family.task_key  # what a task is, as the number the oracle policy reads
+        self.dt = float(self.family.dt)  # seconds per step: 0.01 (cheetah -v1), 0.02 (ant -v1), 0.05 (-v0)
         self.act_dim = self.envs.single_action_space.shape[0]
         self.obs_dim = self.envs.single_observation_space.shape[0]
 
