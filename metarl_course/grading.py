@@ -392,7 +392,6 @@ def _not_copied(folder: Path, unit: str, notes: list[str]) -> Callable[[str, lis
     return ignore
 
 
-
 # -- the class -------------------------------------------------------------------------
 _MASTERS: dict[str, tuple[Path, list[str], dict[str, float]]] = {}
 

@@ -409,8 +409,8 @@ def train_maml(make_tasks: TaskFamily, obs_dim: int, act_dim: int, iterations: i
 
     ``pieces`` is where a student's functions plug in. ``checkpoint`` (a file) is saved every
     10 iterations, and after any iteration that ends a minute or more after the last save (a long
-    run stopped at any moment loses at most about a minute), and resumed from. ``device`` must be where ``make_tasks``' environments
-    put their tensors (``navigation_tasks(..., device=...)``). With ``validation`` the policy
+    run stopped at any moment loses at most about a minute), and resumed from. ``device`` must be
+    where ``make_tasks``' environments put their tensors (``navigation_tasks(..., device=...)``). With ``validation`` the policy
     returned is the iterate with the best validation score (``history.best_iteration()``),
     not the last one; validation draws no random numbers from training's generators.
     """

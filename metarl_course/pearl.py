@@ -162,8 +162,9 @@ def policy_regulariser(agent: PEARLAgent, obs: torch.Tensor, z: torch.Tensor, we
 
     (``policy_mean_reg_weight`` = ``policy_std_reg_weight`` = 1e-3 in the PEARL code). Here log σ is the
     network's output before its clamp to [-20, 2]; the PEARL code penalises the clamped value, which differs
-    only where log σ leaves that range (there it has no gradient in the PEARL code). It keeps the pre-tanh mean from drifting far into the flat tails of the tanh, where the
-    action no longer moves with it. z is detached, as in the rest of the actor's loss.
+    only where log σ leaves that range (there it has no gradient in the PEARL code). It keeps the
+    pre-tanh mean from drifting far into the flat tails of the tanh, where the action no longer
+    moves with it. z is detached, as in the rest of the actor's loss.
     """
     mean, log_std = agent.policy.net(with_task(obs, z.detach())).chunk(2, dim=-1)
     return weight * ((mean**2).mean() + (log_std**2).mean())

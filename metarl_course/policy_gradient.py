@@ -8,7 +8,8 @@ The vanilla policy gradient (REINFORCE with a baseline) of task i is the gradien
 
     L_i(θ) = - 1/(Σ_{n,t} m_nt) Σ_{n,t} m_nt log π_θ(a_nt | s_nt) Â_nt,     Â_nt = G_nt - b_i(s_nt, t),
 
-where m_nt = 1 for the steps that happened (0 after an episode ended early; Σ m = N T when none did), G_nt = Σ_{k≥t} γ^{k-t} r_nk is the discounted return-to-go and b_i a baseline
+where m_nt = 1 for the steps that happened (0 after an episode ended early; Σ m = N T when
+none did), G_nt = Σ_{k≥t} γ^{k-t} r_nk is the discounted return-to-go and b_i a baseline
 fitted to the returns of task i (rllab's linear feature baseline, as in the MAML code).
 """
 

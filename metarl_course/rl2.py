@@ -283,8 +283,8 @@ def train_rl2(make_trials: Callable[[int], TrialEnv], obs_dim: int, n_actions: i
     the hidden state across episodes), ``advantage_fn`` and ``policy_loss``.
     With ``checkpoint`` the policy, optimiser and history are saved there every 10
     updates, after any update that ends a minute after the last save, and at the end;
-    a run that finds the file resumes from it (long runs are cut in pieces). ``warm_start`` is a trained policy to start from instead of fresh weights
-    (a curriculum: the GRU's inputs do not depend on the trial length, so a policy
+    a run that finds the file resumes from it (long runs are cut in pieces). ``warm_start``
+    is a trained policy to start from instead of fresh weights (a curriculum: the GRU's inputs do not depend on the trial length, so a policy
     trained on short trials can go on training on long ones).
     """
     torch.manual_seed(seed)

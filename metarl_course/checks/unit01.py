@@ -52,6 +52,7 @@ def _arms(value, batch: int, k: int, what: str) -> np.ndarray:
 
 def check_ucb1(ucb1: Callable, seeds: Sequence[int] = (0,), c: float = 1.0) -> None:
     """The student's ``ucb1(successes, failures, rng, c)`` pulls an arm of maximal index."""
+    few_beside_many = _few_beside_many(c)   # depends on c only: the same case for every seed
     for seed in seeds:
         rng = np.random.default_rng(seed)
         # counts of 6 trials of a 4-armed bandit after 7..14 pulls, every arm tried
@@ -60,7 +61,7 @@ def check_ucb1(ucb1: Callable, seeds: Sequence[int] = (0,), c: float = 1.0) -> N
         failures = pulls - successes
         untried = np.array([[3.0, 0.0, 1.0, 2.0], [0.0, 0.0, 0.0, 0.0]]), np.array([[1.0, 0.0, 2.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
         for s, f, label in ((successes, failures, "every arm tried"), (*untried, "some arms never tried"),
-                            (*_few_beside_many(c), "a trial of few pulls beside one of many")):
+                            (*few_beside_many, "a trial of few pulls beside one of many")):
             index = _ucb1_index(s, f, c)
             got = _arms(call_student(ucb1, s.copy(), f.copy(), np.random.default_rng(seed), c=c), len(s), 4, "the arms")
             rows = np.arange(len(s))
